@@ -1,0 +1,1 @@
+"""Back ends over the IR: the reference interpreter and the Python code generator."""

@@ -1,0 +1,212 @@
+"""The reference interpreter: a direct walk over the IR. It defines what a policy means.
+
+Every other back end is tested against it. It is written for clarity, not speed,
+and records a trace (which rule, row, band and version fired) for --explain and
+for coverage.
+"""
+from __future__ import annotations
+
+import operator
+from decimal import Decimal, localcontext
+
+from policylang import ir
+from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, bracket_sum, missing_input, no_row,
+                                no_version, out_of_force, overlap, round_money)
+
+COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+           ">": operator.gt, ">=": operator.ge}
+
+
+class Trace:
+    """Events of one evaluation, in order: tuples whose first item names the kind."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+
+    def add(self, *event):
+        self.events.append(event)
+
+
+class _NoTrace:
+    def add(self, *event):
+        pass
+
+
+_NO_TRACE = _NoTrace()
+
+
+class Interpreter:
+    def __init__(self, policy: ir.Policy):
+        self.policy = policy
+
+    def evaluate(self, claim: dict, state: dict, trace: Trace | None = None) -> Outcome:
+        with localcontext(EXACT):
+            return _Run(self.policy, claim, state, trace or _NO_TRACE).outcome()
+
+
+class _Run:
+    """One claim's evaluation: memoised rule values over a fixed claim and state."""
+
+    def __init__(self, policy: ir.Policy, claim: dict, state: dict, trace):
+        self.p = policy
+        self.claim = claim
+        self.state = {name: state.get(name, acc.initial) for name, acc in policy.accumulators.items()}
+        self.trace = trace
+        self.values: dict = {}
+        self.day = claim[policy.service_date]
+
+    def outcome(self) -> Outcome:
+        reason = self.out_of_scope()
+        if reason is not None:
+            self.trace.add("scope", False, reason)
+            return Outcome(False, reason, {}, dict(self.state))
+        outputs = {r.name: self.rule(r.name) for r in self.p.outputs}
+        after = dict(self.state)
+        for update in self.p.updates:
+            try:
+                if update.when is not None and not self.eval(update.when):
+                    self.trace.add("update", update.target, None, "condition false")
+                    continue
+                amount = self.eval(update.amount)
+            except NotApplicable as na:
+                self.trace.add("update", update.target, None, na.reason)
+                continue
+            before = after[update.target]
+            after[update.target] = before + amount
+            self.trace.add("update", update.target, before, after[update.target], update.clause)
+        return Outcome(True, None, outputs, after)
+
+    def out_of_scope(self):
+        in_force = self.p.meta.in_force
+        if not in_force.contains(self.day):
+            return out_of_force(self.day, in_force)
+        for index, req in enumerate(self.p.scope, 1):
+            try:
+                ok = self.eval(req.expr)
+            except NotApplicable as na:
+                return na.reason
+            self.trace.add("require", index, ok)
+            if not ok:
+                return req.message
+        return None
+
+    # ---- definitions
+    def rule(self, name: str):
+        if name not in self.values:
+            rule = self.p.rules[name]
+            version = None
+            try:
+                version = self.version(rule, rule.versions)
+                value = self.eval(version.expr)
+                if rule.type == ir.MONEY:
+                    value = round_money(value, rule.rounding)
+            except NotApplicable as na:
+                value = na
+            self.values[name] = value
+            self.trace.add("rule", name, value, version.clause if version else None)
+        value = self.values[name]
+        if isinstance(value, NotApplicable):
+            raise value
+        return value
+
+    def version(self, definition, versions):
+        for index, v in enumerate(versions):
+            if v.validity.contains(self.day):
+                if len(versions) > 1:
+                    self.trace.add("version", definition.name, index, str(v.validity), v.clause)
+                return v
+        raise no_version(definition.name, self.day)
+
+    def table(self, ref: ir.TableRef):
+        table = self.p.tables[ref.name]
+        args = [self.eval(a) for a in ref.args]
+        version = self.version(table, table.versions)
+        hits = [row for row in version.rows if all(cell_matches(c, v) for c, v in zip(row.cells, args))]
+        if table.hit == "unique" and len(hits) > 1:
+            raise overlap(table.name, [r.index for r in hits])
+        row = hits[0] if hits else version.default
+        if row is None:
+            raise no_row(table.name, args)
+        self.trace.add("row", table.name, row.index, row.clause, tuple(args))
+        return self.eval(row.output)
+
+    def brackets(self, ref: ir.BracketsRef):
+        b = self.p.brackets[ref.name]
+        amount = self.eval(b.on)
+        base = self.eval(b.cumulative) if b.cumulative is not None else ZERO
+        version = self.version(b, b.versions)
+        bands = [(band.low, band.high, band.rate) for band in version.bands]
+        for band in version.bands:
+            if (band.high is None or base < band.high) and base + amount > band.low:
+                self.trace.add("band", b.name, band.index, band.clause)
+        value = bracket_sum(base + amount, bands) - bracket_sum(base, bands)
+        return round_money(value, b.rounding)
+
+    # ---- expressions
+    def eval(self, e: ir.Expr):
+        kind = type(e)
+        if kind is ir.Const:
+            return e.value
+        if kind is ir.InputRef:
+            if e.name not in self.claim:
+                raise missing_input(e.name)
+            return self.claim[e.name]
+        if kind is ir.RuleRef:
+            return self.rule(e.name)
+        if kind is ir.AccRef:
+            return self.state[e.name]
+        if kind is ir.TableRef:
+            return self.table(e)
+        if kind is ir.BracketsRef:
+            return self.brackets(e)
+        if kind is ir.Arith:
+            left, right = self.eval(e.left), self.eval(e.right)
+            return left + right if e.op == "+" else left - right if e.op == "-" else left * right
+        if kind is ir.Compare:
+            result = COMPARE[e.op](self.eval(e.left), self.eval(e.right))
+            self.trace.add("cond", e.id, result)
+            return result
+        if kind is ir.InSet:
+            result = (self.eval(e.operand) in e.items) != e.negated
+            self.trace.add("cond", e.id, result)
+            return result
+        if kind is ir.Logic:
+            left = self.eval(e.left)
+            if e.op == "and":
+                return self.eval(e.right) if left else False
+            return True if left else self.eval(e.right)
+        if kind is ir.Not:
+            return not self.eval(e.operand)
+        if kind is ir.Neg:
+            return -self.eval(e.operand)
+        if kind is ir.If:
+            return self.eval(e.then) if self.eval(e.cond) else self.eval(e.otherwise)
+        if kind is ir.MinMax:
+            values = [self.eval(a) for a in e.args]
+            return min(values) if e.op == "min" else max(values)
+        if kind is ir.Round:
+            return round_money(self.eval(e.operand), e.mode)
+        if kind is ir.NotApplicable:
+            raise NotApplicable(e.reason)
+        raise TypeError(f"unknown IR node {kind.__name__}")
+
+
+def cell_matches(cell: ir.Cell, value) -> bool:
+    kind = cell.kind
+    if kind == "any":
+        return True
+    if kind == "eq":
+        return value == cell.values[0]
+    if kind == "cmp":
+        return COMPARE[cell.op](value, cell.values[0])
+    if kind == "range":
+        low, high = cell.values
+        return value >= low and (high is None or value < high)
+    if kind == "in":
+        return value in cell.values
+    if kind == "not_in":
+        return value not in cell.values
+    raise TypeError(f"unknown cell kind {kind}")
+
+
+__all__ = ["Interpreter", "Trace", "cell_matches", "Decimal"]

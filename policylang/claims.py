@@ -1,0 +1,313 @@
+"""Claims at the edges: read claims in the platform's or the policy's words, exactly; write results.
+
+Money is read from its text (a JSON number never passes through a float); more
+than two decimals, a negative amount, NaN or Infinity is refused. Every bad field
+is reported with the claim's position, never dropped.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from policylang import ir
+from policylang.diagnostics import did_you_mean
+from policylang.platform import OUTPUT_NAMES
+from policylang.runtime import ZERO, NotApplicable, Outcome, format_value
+
+MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
+NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+PASS_THROUGH = ("claim_id", "mdtrt_id", "setl_id", "psn_name", "fixmedins_code", "fixmedins_name", "state")
+TRUE_TEXT, FALSE_TEXT = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
+
+
+@dataclass(frozen=True)
+class ClaimError:
+    position: str
+    field: str | None
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.position}: field `{self.field}`" if self.field else self.position
+        return f"{where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+@dataclass(frozen=True)
+class Claim:
+    position: str
+    values: dict  # input name -> typed value
+    state: dict  # accumulator seed given with the claim (year-to-date before it)
+    extra: dict  # pass-through identifiers
+
+
+class ClaimReader:
+    """Turns raw records (dicts of JSON values or CSV strings) into typed claims of one policy."""
+
+    def __init__(self, policy: ir.Policy):
+        self.policy = policy
+        self.by_key: dict[str, str] = {}
+        for name, inp in policy.inputs.items():
+            self.by_key[name] = name
+            if inp.field:
+                self.by_key[inp.field] = name
+
+    def read(self, record, position: str) -> tuple[Claim | None, list[ClaimError]]:
+        errors: list[ClaimError] = []
+        if not isinstance(record, dict):
+            return None, [ClaimError(position, None, "a claim must be a JSON object")]
+        values, extra, state = {}, {}, {}
+        for key, raw in record.items():
+            if key in PASS_THROUGH:
+                if key == "state":
+                    state = self.read_state(raw, position, errors)
+                else:
+                    extra[key] = raw
+                continue
+            name = self.by_key.get(key)
+            if name is None:
+                if raw in (None, ""):
+                    continue
+                errors.append(ClaimError(position, key, "unknown field",
+                                         did_you_mean(key, self.by_key) or "not an input of this policy"))
+                continue
+            if name in values:
+                errors.append(ClaimError(position, key, f"given twice (as `{name}` and its platform name)"))
+                continue
+            if raw is None or raw == "":
+                continue
+            try:
+                values[name] = self.convert(self.policy.inputs[name], raw)
+            except ValueError as exc:
+                errors.append(ClaimError(position, key, str(exc)))
+        for name, inp in self.policy.inputs.items():
+            if not inp.optional and name not in values:
+                label = f"{name}" + (f" / {inp.field}" if inp.field else "")
+                errors.append(ClaimError(position, label, "missing required field"))
+        self.check_amounts(values, position, errors)
+        if errors:
+            return None, errors
+        return Claim(position, values, state, extra), []
+
+    def read_state(self, raw, position, errors) -> dict:
+        if not isinstance(raw, dict):
+            errors.append(ClaimError(position, "state", "must be an object of accumulator values"))
+            return {}
+        state = {}
+        for key, value in raw.items():
+            acc = self.policy.accumulators.get(key)
+            if acc is None:
+                errors.append(ClaimError(position, f"state.{key}", "unknown accumulator",
+                                         did_you_mean(key, self.policy.accumulators)))
+                continue
+            try:
+                state[key] = convert_value(acc.type, value, None)
+            except ValueError as exc:
+                errors.append(ClaimError(position, f"state.{key}", str(exc)))
+        return state
+
+    def convert(self, inp: ir.Input, raw):
+        enum = self.policy.enums.get(inp.type.enum) if inp.type.name == "enum" else None
+        return convert_value(inp.type, raw, enum)
+
+    def check_amounts(self, values, position, errors):
+        parts = [values.get(n, ZERO) for n in ("全自费金额", "超限价自费", "先行自付")]
+        total = values.get("医疗费总额")
+        inscp = values.get("政策范围内费用")
+        if total is not None and inscp is not None and total != inscp + sum(parts):
+            errors.append(ClaimError(position, "medfee_sumamt",
+                                     f"医疗费总额 {total} ≠ 政策范围内费用 {inscp} + 全自费 + 超限价 + 先行自付 "
+                                     f"({inscp + sum(parts)})"))
+
+
+def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
+    """One field's text or JSON value → the IR's value for type t, or ValueError saying why."""
+    if t.name == "money":
+        return parse_money(raw)
+    if t.name in ("number", "rate", "points"):
+        return parse_number(raw, t)
+    if t.name == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in TRUE_TEXT + FALSE_TEXT:
+            return raw.strip().lower() in TRUE_TEXT
+        raise ValueError(f"expected true or false, found {raw!r}")
+    if t.name == "date":
+        if not isinstance(raw, str):
+            raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}")
+        text = raw.strip()
+        try:
+            return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}") from None
+    if t.name == "text":
+        if isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
+            return str(raw)
+        raise ValueError(f"expected text, found {raw!r}")
+    if t.name == "enum":
+        return parse_member(raw, enum)
+    raise ValueError(f"unsupported type {t}")
+
+
+def parse_money(raw) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (str, Decimal, int)):
+        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {raw!r}")
+    text = str(raw).strip()
+    if text.endswith("元"):
+        text = text[:-1]
+    if text.lower() in ("nan", "-nan", "inf", "-inf", "infinity", "-infinity") or (
+            isinstance(raw, Decimal) and not raw.is_finite()):
+        raise ValueError(f"{raw} is not an amount")
+    if text.startswith("-"):
+        raise ValueError(f"negative amount {text}")
+    if not MONEY_TEXT.match(text):
+        if re.match(r"^\d+\.\d{3,}$", text):
+            raise ValueError(f"{text} has more than two decimals (money is exact to the fen)")
+        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {raw!r}")
+    return Decimal(text)
+
+
+def parse_number(raw, t: ir.Type) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (str, Decimal, int)):
+        raise ValueError(f"expected a {t.name}, found {raw!r}")
+    text = str(raw).strip()
+    scale = Decimal(1)
+    if t.name in ("rate", "points") and text.endswith(("%", "pp")):
+        text, scale = text.rstrip("%p"), Decimal("0.01")
+    if not NUMBER_TEXT.match(text):
+        raise ValueError(f"expected a {t.name}, found {raw!r}")
+    return Decimal(text) * scale
+
+
+def parse_member(raw, enum: ir.Enum) -> str:
+    """A member by its name, or by platform code (exact, else the longest matching prefix)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
+        raise ValueError(f"expected a member of {enum.name}, found {raw!r}")
+    text = str(raw).strip()
+    names = enum.member_names()
+    if text in names:
+        return text
+    best, best_len = None, -1
+    for m in enum.members:
+        for code in m.codes:
+            if code.endswith("*"):
+                prefix = code[:-1]
+                if text.startswith(prefix) and len(prefix) > best_len and text.isalnum():
+                    best, best_len = m.name, len(prefix)
+            elif code == text:
+                return m.name
+    if best is not None:
+        return best
+    codes = [f"{c}={m.name}" for m in enum.members for c in m.codes]
+    hint = did_you_mean(text, names) or f"members: {', '.join(names)}" + (f"; codes: {', '.join(codes)}" if codes else "")
+    raise ValueError(f"unknown {enum.name} {text!r}; {hint}")
+
+
+# ---- files -------------------------------------------------------------------------------
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a number")
+
+
+def load_json(text: str):
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+
+
+def read_records(path: Path) -> tuple[list[tuple[str, object]], list[ClaimError]]:
+    """(position, raw record) pairs from .json, .jsonl or .csv; file-level errors separately."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [ClaimError(name, None, f"cannot read the file: {exc}")]
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for row in reader:
+            if None in row:
+                return [], [ClaimError(f"{name}:{reader.line_num}", None, "more cells than header columns")]
+            rows.append((f"{name}:{reader.line_num}", row))
+        return rows, []
+    if suffix == ".jsonl":
+        records, errors = [], []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append((f"{name}:{number}", load_json(line)))
+                except ValueError as exc:
+                    errors.append(ClaimError(f"{name}:{number}", None, f"invalid JSON: {exc}"))
+        return records, errors
+    return parse_json_document(text, name)
+
+
+def parse_json_document(text: str, name: str):
+    try:
+        data = load_json(text)
+    except ValueError as exc:
+        return [], [ClaimError(name, None, f"invalid JSON: {exc}")]
+    if isinstance(data, dict):
+        return [(name, data)], []
+    if isinstance(data, list):
+        return [(f"{name}[{i}]", item) for i, item in enumerate(data, 1)], []
+    return [], [ClaimError(name, None, "expected a claim object or a list of claims")]
+
+
+# ---- results -------------------------------------------------------------------------------
+def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: Outcome) -> dict:
+    """The JSON result of one claim: the policy's outputs and the platform's setlinfo names."""
+    record = {"position": claim.position, **claim.extra,
+              "psn_no": claim.values.get(policy.person),
+              "begntime": claim.values[policy.service_date].isoformat(),
+              "applicable": outcome.applicable}
+    if not outcome.applicable:
+        record["reason"] = outcome.reason
+        return record
+    record["outputs"] = {n: format_value(v) for n, v in outcome.outputs.items()}
+    na = {n: v.reason for n, v in outcome.outputs.items() if isinstance(v, NotApplicable)}
+    record["setlinfo"], setl_na = setlinfo(policy, claim, outcome)
+    na.update(setl_na)
+    if na:
+        record["not_applicable"] = na
+    record["state"] = {n: {"before": format_value(state_before.get(n, a.initial)),
+                           "after": format_value(outcome.state[n])}
+                       for n, a in policy.accumulators.items()}
+    return record
+
+
+def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, dict]:
+    values = claim.values
+    inscp = values.get("政策范围内费用")
+    out: dict = {}
+    na: dict = {}
+    if inscp is not None:
+        out["inscp_scp_amt"] = format_value(inscp)
+        total = values.get("医疗费总额")
+        if total is None:
+            total = inscp + sum(values.get(n, ZERO) for n in ("全自费金额", "超限价自费", "先行自付"))
+        out["medfee_sumamt"] = format_value(total)
+    funds = []
+    for rule in policy.outputs:
+        if rule.platform:
+            value = outcome.outputs[rule.name]
+            out[rule.platform] = format_value(value)
+            if OUTPUT_NAMES[rule.platform][1] == "fund":
+                funds.append((rule.platform, value))
+    missing = [n for n, v in funds if isinstance(v, NotApplicable)]
+    if funds and not missing:
+        fund_total = sum((v for _, v in funds), ZERO)
+        out["fund_pay_sumamt"] = format_value(fund_total)
+        if inscp is not None:
+            out["psn_part_amt"] = format_value(Decimal(out["medfee_sumamt"]) - fund_total)
+    elif missing:
+        reason = f"{', '.join(missing)} 不适用"
+        out["fund_pay_sumamt"] = out["psn_part_amt"] = None
+        na["fund_pay_sumamt"] = na["psn_part_amt"] = reason
+    return out, na
+
+
+__all__ = ["ClaimReader", "Claim", "ClaimError", "read_records", "result_record", "InvalidOperation"]

@@ -1,0 +1,159 @@
+"""Diagnostics: every message has a code in one registry, a span and a hint.
+
+Wording lives here and nowhere else, so golden tests pin it and it never drifts.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, end is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NO_SPAN = Span("<builtin>", 0, 0, 0, 0)
+
+# code -> (title template, default hint template or "")
+MESSAGES: dict[str, tuple[str, str]] = {
+    # syntax (E01xx)
+    "E0101": ("unexpected character {char!r}", "{hint}"),
+    "E0102": ("unexpected {found}; expected {expected}", "{hint}"),
+    "E0103": ("unexpected end of file; expected {expected}", "a block may be missing its closing `}`"),
+    "E0104": ("invalid date {text!r}", "dates are written YYYY-MM-DD, e.g. 2024-01-01"),
+    "E0105": ("the file cannot be read: {reason}", ""),
+    # names (E02xx)
+    "E0201": ("unknown name `{name}`", "{hint}"),
+    "E0202": ("`{name}` is defined twice", "the first definition is at {first}"),
+    "E0203": ("unknown type `{name}`", "{hint}"),
+    "E0204": ("unknown function `{name}`", "available functions: {known}"),
+    "E0205": ("`{name}` is not an accumulator", "only an `accumulator` can be updated with +="),
+    "E0206": ("unknown prelude `{name}`", "the only prelude is `prelude`"),
+    "E0207": ("`{name}` refers to itself through {cycle}", "a rule cannot depend on its own value"),
+    "E0208": ("`{name}` is not an input or accumulator", "an example may set inputs (claim) and accumulators (state)"),
+    "E0209": ("`{name}` is not a rule", "an example can only expect rules and outputs"),
+    "E0210": ("unknown member `{name}` of {enum}", "{hint}"),
+    "E0211": ("ambiguous name `{name}`: it is a member of {enums}", "compare it with a field so its enumeration is known"),
+    # types (E03xx)
+    "E0301": ("type mismatch: expected {expected}, found {found}", "{hint}"),
+    "E0302": ("cannot apply `{op}` to {left} and {right}", "{hint}"),
+    "E0303": ("{left} compared with {right}", "{hint}"),
+    "E0304": ("`{func}` expects {expected}", "{hint}"),
+    "E0305": ("a condition must be bool, found {found}", "{hint}"),
+    "E0306": ("table `{name}` has {cols} columns but the row has {cells} cells", "every row gives one cell per column"),
+    "E0307": ("bracket bands of `{name}` must be rates, found {found}", "write each band's rate as e.g. 60%"),
+    "E0308": ("money literal {text} has more than two decimals", "money is exact to the fen (分): at most two decimals"),
+    "E0309": ("rounding mode `{name}` is unknown", "use one of: {known}"),
+    # structure (E04xx)
+    "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
+    "E0402": ("more than one `policy` header", "a file describes one policy"),
+    "E0403": ("versions of `{name}` overlap on {date}", "give each version a `from` / `until` that does not overlap"),
+    "E0404": ("`{name}` has versions of different kinds or types", "all versions must be the same kind of definition with the same type"),
+    "E0405": ("accumulator `{name}` must be `per person per 医保年度`", "accumulators reset each 医保年度 for each person"),
+    "E0406": ("`until` {until} is before `from` {start}", "swap the dates"),
+    "E0407": ("hit policy of table `{name}` is missing", "say `first` (first matching row wins) or `unique` (overlap is an error)"),
+    "E0408": ("example `{name}` sets `{field}` twice", ""),
+    "E0409": ("output `{name}` uses platform name `{platform}` that is not known", "known names: {known}"),
+    "E0410": ("the prelude is not used", "add `use prelude` so 险种, 就诊类型, 机构级别 … are known"),
+    "E0411": ("example `{name}` is missing required input `{field}`", "every claim must give every required input"),
+    "E0412": ("band of `{name}` starts at {lo} but the previous band ends at {prev}", "bands must be ascending and contiguous"),
+    "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
+    # examples (E05xx)
+    "E0501": ("example failed", ""),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    span: Span
+    args: dict = field(default_factory=dict, hash=False, compare=False)
+    severity: str = "error"
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.code][0].format(**self.args)
+
+    @property
+    def hint(self) -> str:
+        template = MESSAGES[self.code][1]
+        return template.format(**self.args) if template else ""
+
+
+class DiagnosticError(Exception):
+    """Raised by a stage that found errors; carries all of them."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"{len(diagnostics)} error(s)")
+        self.diagnostics = diagnostics
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class SourceCache:
+    """Reads source lines for rendering; files may be absent (builtins)."""
+
+    def __init__(self, texts: dict[str, str] | None = None):
+        self._texts = dict(texts or {})
+
+    def line(self, file: str, line: int) -> str | None:
+        if file not in self._texts:
+            try:
+                self._texts[file] = Path(file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._texts[file] = ""
+        lines = self._texts[file].splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def render(diag: Diagnostic, sources: SourceCache) -> str:
+    """rustc-style text: header, location, the source line with a caret, and the hint."""
+    out = [f"{diag.severity}[{diag.code}]: {diag.message}"]
+    span = diag.span
+    out.append(f"  --> {span.file}:{span.line}:{span.col}")
+    text = sources.line(span.file, span.line) if span.line else None
+    if text is not None:
+        gutter = " " * len(str(span.line))
+        prefix = text[: max(span.col - 1, 0)]
+        if span.end_line == span.line and span.end_col > span.col:
+            marked = text[span.col - 1 : span.end_col - 1]
+        else:
+            marked = text[span.col - 1 : span.col] or " "
+        out.append(f"{gutter} |")
+        out.append(f"{span.line} | {text}")
+        out.append(f"{gutter} | {' ' * display_width(prefix)}{'^' * max(display_width(marked), 1)}")
+    if diag.hint:
+        out.append(f"  = hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def render_all(diags: list[Diagnostic], sources: SourceCache | None = None) -> str:
+    sources = sources or SourceCache()
+    ordered = sorted(diags, key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
+    body = "\n\n".join(render(d, sources) for d in ordered)
+    count = len(ordered)
+    return f"{body}\n\n{count} error{'s' if count != 1 else ''} found"
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """A hint naming the closest candidate, by edit distance over characters."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return ""

@@ -1,0 +1,407 @@
+"""The typed IR: the one data structure every back end reads.
+
+Names are resolved (each reference says whether it reads an input, a rule, a
+table, brackets or an accumulator), every expression carries its type, and
+spans survive from the source. Values are exact: Decimal for money, rates,
+points and numbers; datetime.date; str for enumeration members.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Union
+
+from policylang.diagnostics import Span
+
+
+# ---- types -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Type:
+    name: str  # money | rate | points | number | bool | date | text | enum
+    enum: str | None = None
+
+    def __str__(self) -> str:
+        return self.enum if self.name == "enum" else self.name
+
+
+MONEY, RATE, POINTS, NUMBER = Type("money"), Type("rate"), Type("points"), Type("number")
+BOOL, DATE, TEXT = Type("bool"), Type("date"), Type("text")
+SCALARS = {t.name: t for t in (MONEY, RATE, POINTS, NUMBER, BOOL, DATE, TEXT)}
+NUMERIC = (MONEY, RATE, POINTS, NUMBER)
+
+
+def enum_type(name: str) -> Type:
+    return Type("enum", name)
+
+
+ROUNDING_MODES = ("half_up", "half_even", "down", "up")
+
+
+# ---- expressions -------------------------------------------------------------
+@dataclass(frozen=True)
+class Const:
+    value: object
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputRef:
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class AccRef:
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table lookup; args are the column values (the declared columns unless called explicitly)."""
+
+    name: str
+    args: tuple
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class BracketsRef:
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str  # + - *
+    left: "Expr"
+    right: "Expr"
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A comparison; `id` numbers it so coverage can report each side."""
+
+    op: str  # == != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    id: int
+    span: Span
+    type: Type = BOOL
+
+
+@dataclass(frozen=True)
+class InSet:
+    operand: "Expr"
+    items: tuple  # constant values
+    negated: bool
+    id: int
+    span: Span
+    type: Type = BOOL
+
+
+@dataclass(frozen=True)
+class Logic:
+    op: str  # and | or
+    left: "Expr"
+    right: "Expr"
+    span: Span
+    type: Type = BOOL
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    span: Span
+    type: Type = BOOL
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    id: int
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class MinMax:
+    op: str  # min | max
+    args: tuple
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Round:
+    """Round money to the fen with a mode; the only place money loses precision."""
+
+    operand: "Expr"
+    mode: str
+    span: Span
+    type: Type = MONEY
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """The document gives no number here: evaluation yields 'not applicable' with this reason."""
+
+    reason: str
+    type: Type
+    span: Span
+
+
+Expr = Union[Const, InputRef, RuleRef, AccRef, TableRef, BracketsRef, Arith, Compare, InSet, Logic,
+             Not, Neg, If, MinMax, Round, NotApplicable]
+
+
+# ---- vocabulary ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Member:
+    name: str
+    label: str | None
+    codes: tuple  # platform codes; a code ending in * matches by prefix
+    span: Span
+
+
+@dataclass(frozen=True)
+class Enum:
+    name: str
+    field: str | None  # the platform field that carries its codes
+    members: tuple
+    span: Span
+
+    def member_names(self) -> tuple:
+        return tuple(m.name for m in self.members)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    type: Type
+    field: str | None  # the platform's name for the same field
+    optional: bool
+    doc: str | None
+    span: Span
+
+
+# ---- definitions -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Validity:
+    """When a version applies, by the claim's service date; None is open-ended."""
+
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+    def contains(self, day: datetime.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start or '…'} – {self.end or '…'}"
+
+
+ALWAYS = Validity()
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    validity: Validity
+    expr: Expr
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named value. Money rules round to the fen on definition (mode `rounding`)."""
+
+    name: str
+    type: Type
+    versions: tuple
+    is_output: bool
+    platform: str | None
+    rounding: str
+    doc: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # any | eq | cmp | range | in | not_in
+    op: str | None
+    values: tuple  # constant Decimal/date/str values; range: (low, high-or-None), high exclusive
+    span: Span
+
+
+@dataclass(frozen=True)
+class Row:
+    index: int  # 1-based, as the author counts rows
+    cells: tuple
+    output: Expr
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    validity: Validity
+    rows: tuple
+    default: Row | None
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple  # default argument expressions
+    column_types: tuple
+    type: Type
+    hit: str  # first | unique
+    versions: tuple
+    doc: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Band:
+    index: int
+    low: Decimal
+    high: Decimal | None
+    rate: Decimal
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class BracketsVersion:
+    validity: Validity
+    bands: tuple
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Brackets:
+    """Progressive bands over `on`; with `cumulative`, pays f(cum + on) − f(cum)."""
+
+    name: str
+    on: Expr
+    cumulative: Expr | None
+    versions: tuple
+    rounding: str
+    doc: str | None
+    span: Span
+    type: Type = MONEY
+
+
+@dataclass(frozen=True)
+class Accumulator:
+    """A per-person, per-医保年度 running total; rules see its value before the claim."""
+
+    name: str
+    type: Type
+    initial: Decimal
+    clause: str | None
+    doc: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Update:
+    target: str
+    amount: Expr
+    when: Expr | None
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Requirement:
+    expr: Expr
+    message: str
+    span: Span
+
+
+# ---- examples -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExampleStep:
+    inputs: tuple  # (name, value, span)
+    expect: tuple | None  # (name, value-or-NOT_APPLICABLE, span); None: expect out of scope
+    out_of_scope_reason: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    state: tuple  # (accumulator name, value, span)
+    steps: tuple
+    span: Span
+
+
+EXPECT_NOT_APPLICABLE = "not applicable"
+
+
+# ---- the policy ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    document: str | None
+    full_title: str | None
+    issuer: str | None
+    issued: datetime.date | None
+    in_force: Validity
+    source: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A resolved, type-checked policy. Rules are in dependency order."""
+
+    meta: Meta
+    file: str
+    enums: dict
+    inputs: dict
+    accumulators: dict
+    rules: dict  # name -> Rule, topologically ordered
+    tables: dict
+    brackets: dict
+    updates: tuple
+    scope: tuple  # Requirement
+    scope_clause: str | None
+    examples: tuple
+    service_date: str  # the input that carries the claim's service date
+    person: str  # the input that identifies the person
+    # Room for later stages: composition, stages and properties attach here.
+    extends: str | None = None
+    properties: tuple = field(default=())
+
+    @property
+    def outputs(self) -> tuple:
+        return tuple(r for r in self.rules.values() if r.is_output)

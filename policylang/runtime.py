@@ -1,0 +1,129 @@
+"""Values shared by every back end at run time: 'not applicable', rounding, exact arithmetic.
+
+Generated modules import this and nothing else from policylang, so the
+semantics of NA and rounding live in exactly one place.
+"""
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+# Arithmetic on money and rates must be exact: any operation that would round
+# raises instead. Rounding happens only in round_money, where the policy says.
+EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow,
+                                        decimal.DivisionByZero])
+_ROUNDING = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+FEN = Decimal("0.01")
+ZERO = Decimal("0")
+MODES = {"half_up": decimal.ROUND_HALF_UP, "half_even": decimal.ROUND_HALF_EVEN,
+         "down": decimal.ROUND_DOWN, "up": decimal.ROUND_UP}
+
+
+class NotApplicable(Exception):
+    """A value the policy does not give for this claim, with the reason why.
+
+    It is raised while evaluating and stored as a rule's value; reading a rule
+    whose value is NotApplicable re-raises it, so the reason travels to the output.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+    def __eq__(self, other):
+        return isinstance(other, NotApplicable) and other.reason == self.reason
+
+    def __hash__(self):
+        return hash(self.reason)
+
+    def __repr__(self):
+        return f"NotApplicable({self.reason!r})"
+
+
+def na(reason: str):
+    raise NotApplicable(reason)
+
+
+class Missing:
+    """An optional input the claim did not give; reading it makes the value not applicable."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def check(value):
+    """Re-raise a stored NotApplicable (or a Missing input); return any other value."""
+    cls = value.__class__
+    if cls is NotApplicable:
+        raise value
+    if cls is Missing:
+        raise missing_input(value.name)
+    return value
+
+
+def round_money(value: Decimal, mode: str = "half_up") -> Decimal:
+    return value.quantize(FEN, rounding=MODES[mode], context=_ROUNDING)
+
+
+def bracket_sum(amount: Decimal, bands) -> Decimal:
+    """Progressive bands: Σ rate × (part of amount inside [low, high))."""
+    total = ZERO
+    for low, high, rate in bands:
+        if amount <= low:
+            break
+        top = amount if high is None or amount < high else high
+        total += (top - low) * rate
+    return total
+
+
+def format_value(value) -> object:
+    """A JSON-friendly rendering: Decimal as a plain string, dates ISO, NA as null."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, NotApplicable):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class Outcome:
+    """The result of one claim: in scope or not (with why), every output, the state after."""
+
+    __slots__ = ("applicable", "reason", "outputs", "state")
+
+    def __init__(self, applicable: bool, reason, outputs: dict, state: dict):
+        self.applicable = applicable
+        self.reason = reason
+        self.outputs = outputs
+        self.state = state
+
+    def __eq__(self, other):
+        return (isinstance(other, Outcome) and self.applicable == other.applicable
+                and self.reason == other.reason and self.outputs == other.outputs and self.state == other.state)
+
+    def __repr__(self):
+        return f"Outcome({self.applicable}, {self.reason!r}, {self.outputs!r}, {self.state!r})"
+
+
+def no_row(table: str, args) -> NotApplicable:
+    shown = "，".join(str(a) for a in args)
+    return NotApplicable(f"表 `{table}` 没有与（{shown}）匹配的行")
+
+
+def overlap(table: str, rows) -> NotApplicable:
+    return NotApplicable(f"表 `{table}` 第 {'、'.join(str(r) for r in rows)} 行同时命中（unique 命中策略）")
+
+
+def no_version(name: str, day) -> NotApplicable:
+    return NotApplicable(f"`{name}` 在 {day.isoformat()} 没有有效版本")
+
+
+def missing_input(name: str) -> NotApplicable:
+    return NotApplicable(f"缺少输入 `{name}`")
+
+
+def out_of_force(day, in_force) -> str:
+    return f"就诊日期 {day.isoformat()} 不在政策施行期内（{in_force}）"

@@ -1,0 +1,1 @@
+"""Resolve names, check types and lower the surface AST to the IR."""

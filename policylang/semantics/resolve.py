@@ -1,0 +1,429 @@
+"""Surface AST → IR: collect declarations, group versions, check every expression, order rules.
+
+All errors of a file are collected and raised together as one DiagnosticError.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from decimal import Decimal
+
+from policylang import ir
+from policylang.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from policylang.platform import OUTPUT_NAMES
+from policylang.semantics.expressions import ERROR, Env, ExprChecker, constant
+from policylang.syntax import ast
+
+PER_WHO = ("person", "个人", "每人")
+PER_PERIOD = ("医保年度", "year")
+
+
+class Resolver:
+    def __init__(self, module: ast.Module, prelude: ast.Module | None):
+        self.module = module
+        self.prelude = prelude
+        self.errors: list[Diagnostic] = []
+        self.ids = itertools.count(1)
+        self.names: dict[str, Span] = {}
+
+    def error(self, code: str, span: Span, **args):
+        self.errors.append(Diagnostic(code, span, args))
+
+    def declare(self, name: str, span: Span, namespace: dict | None = None) -> bool:
+        """Values and types live in separate namespaces (input 险种 has type 险种)."""
+        names = self.names if namespace is None else namespace
+        if name in names:
+            first = names[name]
+            self.error("E0202", span, name=name, first=f"{first.file}:{first.line}:{first.col}")
+            return False
+        names[name] = span
+        return True
+
+    # ------------------------------------------------------------------ entry
+    def run(self) -> ir.Policy:
+        decls = self.module.decls
+        by_kind = defaultdict(list)
+        for d in decls:
+            by_kind[type(d)].append(d)
+        meta = self.header(by_kind[ast.PolicyHeader])
+        uses = by_kind[ast.Use]
+        for use in uses:
+            if use.name != "prelude":
+                self.error("E0206", use.span, name=use.name)
+        base = self.prelude.decls if (self.prelude and any(u.name == "prelude" for u in uses)) else ()
+        base_kind = defaultdict(list)
+        for d in base:
+            base_kind[type(d)].append(d)
+
+        enums = self.enums(base_kind[ast.EnumDecl] + by_kind[ast.EnumDecl])
+        inputs = self.inputs(base_kind[ast.InputDecl] + by_kind[ast.InputDecl], enums)
+        groups = self.group(by_kind[ast.RuleDecl] + by_kind[ast.TableDecl] + by_kind[ast.BracketsDecl])
+        accumulators = self.accumulators(by_kind[ast.AccumulatorDecl])
+
+        rule_types, table_sigs, bracket_types = {}, {}, {}
+        for name, versions in groups.items():
+            first = versions[0]
+            t = self.type_of(first.type_name, first.type_span, enums)
+            if isinstance(first, ast.RuleDecl):
+                rule_types[name] = t
+            elif isinstance(first, ast.TableDecl):
+                table_sigs[name] = (first.columns, None, t)
+            else:
+                bracket_types[name] = t
+        env = Env(enums, inputs, rule_types, table_sigs, bracket_types,
+                  {n: a.type for n, a in accumulators.items()})
+        self.env = env
+        deps: dict[str, set] = {}
+        # Column types come from the default column expressions.
+        for name, (columns, _, t) in list(table_sigs.items()):
+            checker = self.checker()
+            table_sigs[name] = (columns, tuple(checker.check(c).type for c in columns), t)
+
+        rules, tables, brackets = {}, {}, {}
+        for name, versions in groups.items():
+            checker = self.checker()
+            first = versions[0]
+            if isinstance(first, ast.RuleDecl):
+                rules[name] = self.rule(name, versions, rule_types[name], checker)
+            elif isinstance(first, ast.TableDecl):
+                tables[name] = self.table(name, versions, table_sigs[name], checker)
+            else:
+                brackets[name] = self.brackets(name, versions, checker)
+            deps[name] = checker.rule_deps | checker.table_deps | checker.bracket_deps
+        inputs_used = set(self._inputs_used)
+
+        updates = tuple(self.update(u) for u in by_kind[ast.UpdateDecl])
+        scope, scope_clause = self.scope(by_kind[ast.ScopeDecl])
+        order = self.order(rules, deps, groups)
+        service_date, person = self.edge_inputs(inputs, meta)
+        inputs_used |= set(self._inputs_used) | {service_date, person}
+        used = {n: i for n, i in inputs.items()
+                if n in inputs_used or n not in self._prelude_inputs or i.optional}
+        examples = tuple(self.example(e, used, rules, accumulators) for e in by_kind[ast.ExampleDecl])
+        self.check_platform_names(rules)
+        if self.errors:
+            raise DiagnosticError(self.errors)
+        return ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
+                         accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
+                         brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
+                         examples=examples, service_date=service_date, person=person)
+
+    _inputs_used: set
+    _prelude_inputs: set
+
+    def checker(self) -> ExprChecker:
+        checker = ExprChecker(self.env, self.errors, self.ids)
+        checker.inputs_used = self._inputs_used
+        return checker
+
+    # ------------------------------------------------------------------ header
+    def header(self, headers) -> ir.Meta:
+        if not headers:
+            self.error("E0401", Span(self.module.file, 1, 1, 1, 2))
+            return ir.Meta("?", None, None, None, None, ir.ALWAYS, None, Span(self.module.file, 1, 1, 1, 1))
+        for extra in headers[1:]:
+            self.error("E0402", extra.span)
+        h = headers[0]
+        if h.in_force_from and h.in_force_until and h.in_force_until < h.in_force_from:
+            self.error("E0406", h.span, until=h.in_force_until, start=h.in_force_from)
+        return ir.Meta(h.title, h.document, h.full_title, h.issuer, h.issued,
+                       ir.Validity(h.in_force_from, h.in_force_until), h.source, h.span)
+
+    # ------------------------------------------------------------------ vocabulary
+    def enums(self, decls) -> dict:
+        enums, type_names = {}, {}
+        for d in decls:
+            if not self.declare(d.name, d.span, type_names):
+                continue
+            seen = {}
+            members = []
+            for m in d.members:
+                if m.name in seen:
+                    self.error("E0202", m.span, name=m.name, first=str(seen[m.name]))
+                    continue
+                seen[m.name] = m.span
+                members.append(ir.Member(m.name, m.label, m.codes, m.span))
+            enums[d.name] = ir.Enum(d.name, d.field, tuple(members), d.span)
+        return enums
+
+    def type_of(self, name: str, span: Span, enums: dict) -> ir.Type:
+        if name in ir.SCALARS:
+            return ir.SCALARS[name]
+        if name in enums:
+            return ir.enum_type(name)
+        self.error("E0203", span, name=name,
+                   hint=did_you_mean(name, list(ir.SCALARS) + list(enums))
+                   or f"types: {', '.join(ir.SCALARS)} or an enumeration")
+        return ERROR
+
+    def inputs(self, decls, enums) -> dict:
+        inputs = {}
+        self._inputs_used = set()
+        self._prelude_inputs = set()
+        prelude_decls = set(self.prelude.decls) if self.prelude else set()
+        for d in decls:
+            if not self.declare(d.name, d.span):
+                continue
+            inputs[d.name] = ir.Input(d.name, self.type_of(d.type_name, d.type_span, enums), d.field,
+                                      d.optional, d.doc, d.span)
+            if d in prelude_decls:
+                self._prelude_inputs.add(d.name)
+        return inputs
+
+    def edge_inputs(self, inputs, meta) -> tuple:
+        """The service date and the person's id: the prelude's 就诊日期 and 人员编号."""
+        if "就诊日期" not in inputs or "人员编号" not in inputs:
+            self.error("E0410", meta.span)
+        return "就诊日期", "人员编号"
+
+    # ------------------------------------------------------------------ definitions
+    def group(self, decls) -> dict:
+        groups: dict[str, list] = {}
+        for d in decls:
+            if d.name in groups:
+                first = groups[d.name][0]
+                if type(first) is not type(d) or first.type_name != d.type_name:
+                    self.error("E0404", d.span, name=d.name)
+                    continue
+                groups[d.name].append(d)
+            elif self.declare(d.name, d.span):
+                groups[d.name] = [d]
+        return groups
+
+    def validities(self, name: str, versions) -> list:
+        result = []
+        for v in versions:
+            start = v.options.valid_from[0] if v.options.valid_from else None
+            end = v.options.valid_until[0] if v.options.valid_until else None
+            if start and end and end < start:
+                self.error("E0406", v.span, until=end, start=start)
+            result.append(ir.Validity(start, end))
+        for (a, da), (b, db) in itertools.combinations(zip(result, versions), 2):
+            a_start, b_start = a.start or _MIN, b.start or _MIN
+            a_end, b_end = a.end or _MAX, b.end or _MAX
+            if a_start <= b_end and b_start <= a_end:
+                self.error("E0403", db.span, name=name, date=max(a_start, b_start).isoformat()
+                           if max(a_start, b_start) != _MIN else "every date")
+        return result
+
+    def rule(self, name, versions, type_, checker) -> ir.Rule:
+        out = []
+        for validity, d in zip(self.validities(name, versions), versions):
+            expr = checker.expect(d.expr, type_) if type_ != ERROR else checker.check(d.expr)
+            out.append(ir.RuleVersion(validity, expr, d.options.clause, d.span))
+        first = versions[0]
+        rounding = "half_up"
+        if first.options.rounding:
+            rounding, span = first.options.rounding
+            if rounding not in ir.ROUNDING_MODES:
+                self.error("E0309", span, name=rounding, known=", ".join(ir.ROUNDING_MODES))
+        platform = None
+        if first.options.platform:
+            platform, span = first.options.platform
+            if platform not in OUTPUT_NAMES:
+                self.error("E0409", span, name=name, platform=platform, known=", ".join(OUTPUT_NAMES))
+        out.sort(key=lambda v: v.validity.start or _MIN)
+        return ir.Rule(name, type_, tuple(out), any(v.is_output for v in versions), platform, rounding,
+                       first.options.doc, first.span)
+
+    def const(self, checker, node, want) -> object:
+        value = checker.expect(node, want) if want not in (None, ERROR) else checker.check(node)
+        if isinstance(value, ir.NotApplicable):
+            return value
+        try:
+            return constant(value)
+        except ValueError:
+            self.error("E0304", node.span, func="a table or band", expected="constant values",
+                       hint="cells and outputs are literals or members; compute with a rule instead")
+            return None
+
+    def table(self, name, versions, sig, checker) -> ir.Table:
+        columns_ast, column_types, type_ = sig
+        columns = tuple(checker.check(c) for c in columns_ast)
+        hit = next((v.options.hit for v in versions if v.options.hit), None)
+        if hit is None:
+            self.error("E0407", versions[0].span, name=name)
+            hit = "first"
+        out = []
+        for validity, d in zip(self.validities(name, versions), versions):
+            rows = []
+            for index, row in enumerate(d.rows, 1):
+                if len(row.cells) != len(columns):
+                    self.error("E0306", row.span, name=name, cols=len(columns), cells=len(row.cells))
+                    continue
+                cells = tuple(self.cell(checker, c, t) for c, t in zip(row.cells, column_types))
+                output = self.const(checker, row.output, type_)
+                rows.append(ir.Row(index, cells, self.output_value(output, type_, row), row.clause or d.options.clause,
+                                   row.span))
+            default = None
+            if d.default:
+                output = self.const(checker, d.default.output, type_)
+                default = ir.Row(0, (), self.output_value(output, type_, d.default), d.default.clause, d.default.span)
+            out.append(ir.TableVersion(validity, tuple(rows), default, d.options.clause, d.span))
+        out.sort(key=lambda v: v.validity.start or _MIN)
+        return ir.Table(name, columns, column_types, type_, hit, tuple(out), versions[0].options.doc,
+                        versions[0].span)
+
+    @staticmethod
+    def output_value(value, type_, row) -> ir.Expr:
+        if isinstance(value, ir.NotApplicable):
+            return ir.NotApplicable(value.reason, type_, value.span)
+        return ir.Const(value, type_, row.output.span)
+
+    def cell(self, checker, cell: ast.Cell, column_type) -> ir.Cell:
+        if cell.kind == "any":
+            return ir.Cell("any", None, (), cell.span)
+        values = tuple(self.const(checker, v, column_type) if v is not None else None for v in cell.values)
+        if cell.kind in ("cmp", "range") and column_type not in ir.NUMERIC + (ir.DATE, ERROR):
+            self.error("E0302", cell.span, op=cell.op or "..", left=str(column_type), right=str(column_type),
+                       hint="only money, rates, numbers and dates are ordered")
+        return ir.Cell(cell.kind, cell.op, values, cell.span)
+
+    def brackets(self, name, versions, checker) -> ir.Brackets:
+        first = versions[0]
+        if self.env.brackets[name] not in (ir.MONEY, ERROR):
+            self.error("E0301", first.type_span, expected="money", found=str(self.env.brackets[name]),
+                       hint="brackets pay money")
+        on = checker.expect(first.on, ir.MONEY)
+        cumulative = checker.expect(first.cumulative, ir.MONEY) if first.cumulative else None
+        out = []
+        for validity, d in zip(self.validities(name, versions), versions):
+            bands, prev = [], None
+            for index, b in enumerate(d.bands, 1):
+                low = self.const(checker, b.low, ir.MONEY)
+                high = self.const(checker, b.high, ir.MONEY) if b.high is not None else None
+                rate = self.const(checker, b.rate, ir.RATE)
+                if isinstance(low, Decimal) and ((prev is None and index > 1) or (index > 1 and prev != low)
+                                                 or (high is not None and isinstance(high, Decimal) and high <= low)):
+                    self.error("E0412", b.span, name=name, lo=low, prev=prev if prev is not None else "∞")
+                prev = high
+                bands.append(ir.Band(index, low, high, rate, b.clause or d.options.clause, b.span))
+            out.append(ir.BracketsVersion(validity, tuple(bands), d.options.clause, d.span))
+        out.sort(key=lambda v: v.validity.start or _MIN)
+        rounding = first.options.rounding[0] if first.options.rounding else "half_up"
+        return ir.Brackets(name, on, cumulative, tuple(out), rounding, first.options.doc, first.span)
+
+    def accumulators(self, decls) -> dict:
+        result = {}
+        for d in decls:
+            if not self.declare(d.name, d.span):
+                continue
+            if d.per_who not in PER_WHO or d.per_period not in PER_PERIOD:
+                self.error("E0405", d.span, name=d.name)
+            t = self.type_of(d.type_name, d.type_span, {})
+            if t not in (ir.MONEY, ir.NUMBER, ERROR):
+                self.error("E0301", d.type_span, expected="money or number", found=str(t),
+                           hint="an accumulator adds up amounts or counts")
+            initial = Decimal(0)
+            if d.initial is not None:
+                env = Env({}, {}, {}, {}, {}, {})
+                value = ExprChecker(env, self.errors, self.ids).expect(d.initial, t) if t != ERROR else None
+                initial = value.value if isinstance(value, ir.Const) and value.value is not None else initial
+            result[d.name] = ir.Accumulator(d.name, t, initial, d.options.clause, d.options.doc, d.span)
+        return result
+
+    def update(self, d: ast.UpdateDecl) -> ir.Update:
+        checker = self.checker()
+        acc_type = self.env.accumulators.get(d.target)
+        if acc_type is None:
+            self.error("E0205", d.target_span, name=d.target)
+            amount = checker.check(d.amount)
+        else:
+            amount = checker.expect(d.amount, acc_type)
+        when = checker.condition(d.when) if d.when is not None else None
+        return ir.Update(d.target, amount, when, d.clause, d.span)
+
+    def scope(self, decls) -> tuple:
+        reqs = []
+        clause = None
+        for d in decls:
+            clause = clause or d.clause
+            checker = self.checker()
+            for r in d.requirements:
+                reqs.append(ir.Requirement(checker.condition(r.expr), r.message, r.span))
+        return tuple(reqs), clause
+
+    # ------------------------------------------------------------------ ordering
+    def order(self, rules, deps, groups) -> list:
+        """Rules in dependency order (tables and brackets count through their expressions)."""
+        order, state = [], {}
+
+        def visit(name, path):
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "active":
+                cycle = path[path.index(name):] + [name]
+                self.error("E0207", groups[name][0].span, name=name, cycle=" → ".join(cycle))
+                return
+            state[name] = "active"
+            for dep in sorted(deps.get(name, ())):
+                visit(dep, path + [name])
+            state[name] = "done"
+            if name in rules:
+                order.append(name)
+
+        for name in deps:
+            visit(name, [])
+        return order
+
+    # ------------------------------------------------------------------ examples
+    def example(self, d: ast.ExampleDecl, inputs, rules, accumulators) -> ir.Example:
+        checker = self.checker()
+        state = []
+        for a in d.state:
+            if a.name not in accumulators:
+                self.error("E0208", a.span, name=a.name)
+                continue
+            state.append((a.name, self.const(checker, a.expr, accumulators[a.name].type), a.span))
+        steps = []
+        required = {n for n, i in inputs.items() if not i.optional and n != "人员编号"}
+        for step in d.steps:
+            given, seen = [], set()
+            for a in step.inputs:
+                name = a.name
+                field_names = {i.field: n for n, i in inputs.items() if i.field}
+                name = field_names.get(name, name)
+                if name in seen:
+                    self.error("E0408", a.span, name=d.name, field=a.name)
+                seen.add(name)
+                if name not in inputs:
+                    if name in self.env.inputs:
+                        given.append((name, self.const(checker, a.expr, self.env.inputs[name].type), a.span))
+                        continue
+                    self.error("E0201", a.span, name=a.name,
+                               hint=did_you_mean(a.name, list(inputs)) or "an example sets the policy's inputs")
+                    continue
+                given.append((name, self.const(checker, a.expr, inputs[name].type), a.span))
+            for missing in sorted(required - seen):
+                self.error("E0411", step.span, name=d.name, field=missing)
+            expect = None
+            if step.expect is not None:
+                expect = []
+                for a in step.expect:
+                    if a.name not in rules:
+                        self.error("E0209", a.span, name=a.name)
+                        continue
+                    if isinstance(a.expr, ast.NotApplicable):
+                        expect.append((a.name, ir.NotApplicable(a.expr.reason, rules[a.name].type, a.span), a.span))
+                    else:
+                        expect.append((a.name, self.const(checker, a.expr, rules[a.name].type), a.span))
+                expect = tuple(expect)
+            steps.append(ir.ExampleStep(tuple(given), expect, step.out_of_scope_reason, step.span))
+        return ir.Example(d.name, tuple(state), tuple(steps), d.span)
+
+    def check_platform_names(self, rules):
+        seen = {}
+        for r in rules.values():
+            if r.platform:
+                if r.platform in seen:
+                    self.error("E0413", r.span, platform=r.platform, first=seen[r.platform], second=r.name)
+                seen[r.platform] = r.name
+
+
+import datetime as _dt  # noqa: E402
+
+_MIN, _MAX = _dt.date.min, _dt.date.max
+
+
+def resolve(module: ast.Module, prelude: ast.Module | None = None) -> ir.Policy:
+    return Resolver(module, prelude).run()

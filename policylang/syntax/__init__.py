@@ -1,0 +1,1 @@
+"""Surface syntax: the grammar, the parser (the only lark user) and the AST."""

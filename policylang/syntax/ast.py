@@ -1,0 +1,263 @@
+"""The surface AST: what the author wrote, as frozen dataclasses with spans.
+
+Nothing is resolved here: names are strings, types are names. The semantics
+stage turns this into the IR.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from policylang.diagnostics import Span
+
+
+# ---- expressions -----------------------------------------------------------
+@dataclass(frozen=True)
+class Literal:
+    kind: str  # money | rate | points | number | date | text | bool
+    value: object
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * == != < <= > >= and or
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    op: str  # not | neg
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class InSet:
+    operand: "Expr"
+    items: tuple
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class IfThenElse:
+    cond: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    reason: str
+    span: Span
+
+
+Expr = Union[Literal, Name, Call, BinOp, UnaryOp, InSet, IfThenElse, NotApplicable]
+
+
+# ---- declarations -----------------------------------------------------------
+@dataclass(frozen=True)
+class Options:
+    """Options shared by definitions: clause, platform name, validity, rounding, doc, hit policy."""
+
+    clause: str | None = None
+    platform: tuple | None = None  # (name, span)
+    valid_from: object = None  # (date, span)
+    valid_until: object = None
+    rounding: tuple | None = None  # (mode, span)
+    doc: str | None = None
+    hit: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyHeader:
+    title: str
+    document: str | None
+    full_title: str | None
+    issuer: str | None
+    issued: object
+    in_force_from: object
+    in_force_until: object
+    source: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Use:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class EnumMember:
+    name: str
+    label: str | None
+    codes: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class EnumDecl:
+    name: str
+    field: str | None
+    members: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputDecl:
+    name: str
+    type_name: str
+    type_span: Span
+    field: str | None
+    optional: bool
+    doc: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Requirement:
+    expr: Expr
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ScopeDecl:
+    clause: str | None
+    requirements: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class AccumulatorDecl:
+    name: str
+    type_name: str
+    type_span: Span
+    per_who: str
+    per_period: str
+    options: Options
+    initial: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class RuleDecl:
+    is_output: bool
+    name: str
+    type_name: str
+    type_span: Span
+    options: Options
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # any | eq | cmp | range | not_in
+    op: str | None
+    values: tuple  # expressions; range: (lo, hi-or-None)
+    span: Span
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple
+    output: Expr
+    clause: str | None
+    is_default: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class TableDecl:
+    name: str
+    columns: tuple
+    type_name: str
+    type_span: Span
+    options: Options
+    rows: tuple
+    default: Row | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Band:
+    low: Expr
+    high: Expr | None
+    rate: Expr
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class BracketsDecl:
+    name: str
+    type_name: str
+    type_span: Span
+    on: Expr
+    cumulative: Expr | None
+    options: Options
+    bands: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class UpdateDecl:
+    target: str
+    target_span: Span
+    amount: Expr
+    when: Expr | None
+    clause: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Step:
+    inputs: tuple
+    expect: tuple | None  # assignments, or None when the claim is expected out of scope
+    out_of_scope_reason: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExampleDecl:
+    name: str
+    state: tuple
+    steps: tuple
+    span: Span
+
+
+Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,
+             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl]
+
+
+@dataclass(frozen=True)
+class Module:
+    file: str
+    decls: tuple

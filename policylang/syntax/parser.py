@@ -1,0 +1,425 @@
+"""Text → surface AST. The only module that imports lark.
+
+The file is split at top-level keywords and each declaration is parsed on its
+own, so one syntax error does not hide the next: all errors come out at once.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from policylang.diagnostics import Diagnostic, DiagnosticError, Span
+from policylang.syntax import ast
+
+GRAMMAR = Path(__file__).with_name("policy.lark")
+TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
+                "table", "brackets", "update", "example")
+_TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
+
+TOKEN_NAMES = {
+    "NAME": "a name", "STRING": "a string", "MONEY": "an amount such as 100元", "RATE": "a rate such as 65%",
+    "POINTS": "percentage points such as 2pp", "NUMBER": "a number", "DATE": "a date such as 2024-01-01",
+    "CMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`×`", "LBRACE": "`{`", "RBRACE": "`}`",
+    "LPAR": "`(`", "RPAR": "`)`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "__ANON_0": "`->`",
+    "RULE_KIND": "`rule` or `output`", "HIT_POLICY": "`first` or `unique`", "$END": "end of file",
+}
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def parse_file(path: str | Path) -> ast.Module:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiagnosticError([Diagnostic("E0105", Span(str(path), 1, 1, 1, 1), {"reason": str(exc)})])
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, file: str) -> ast.Module:
+    """Parse every top-level declaration; raise DiagnosticError with all syntax errors."""
+    decls: list = []
+    errors: list[Diagnostic] = []
+    for start_line, chunk in _chunks(text):
+        padded = "\n" * (start_line - 1) + chunk
+        try:
+            tree = _lark().parse(padded)
+            decls.extend(_ToAst(file).transform(tree).children)
+        except UnexpectedInput as exc:
+            errors.append(_syntax_diagnostic(exc, file, padded))
+        except VisitError as exc:
+            if isinstance(exc.orig_exc, DiagnosticError):
+                errors.extend(exc.orig_exc.diagnostics)
+            else:
+                raise
+    if errors:
+        raise DiagnosticError(errors)
+    return ast.Module(file, tuple(decls))
+
+
+def _chunks(text: str):
+    """Split at lines that start (column 1) with a top-level keyword."""
+    lines = text.split("\n")
+    start, buf = 1, []
+    for number, line in enumerate(lines, 1):
+        if _TOP.match(line) and buf and any(b.strip() and not b.lstrip().startswith("#") for b in buf):
+            yield start, "\n".join(buf)
+            start, buf = number, []
+        buf.append(line)
+    if buf:
+        yield start, "\n".join(buf)
+
+
+def _describe(names) -> str:
+    pretty = sorted({TOKEN_NAMES.get(n, f"`{n.lower()}`" if n.isupper() and n.isalpha() else n) for n in names})
+    if len(pretty) > 6:
+        pretty = pretty[:6] + ["…"]
+    return ", ".join(pretty)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    line, col = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        span = Span(file, line, col, line, col + 1)
+        return Diagnostic("E0101", span, {"char": char, "hint": _char_hint(char, text, exc.pos_in_stream)})
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        last = text.rstrip().split("\n")
+        span = Span(file, len(last), max(len(last[-1]), 1), len(last), max(len(last[-1]), 1) + 1)
+        return Diagnostic("E0103", span, {"expected": _describe(exc.expected)})
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    end_col = getattr(tok, "end_column", None) or col + len(str(tok))
+    span = Span(file, line, col, getattr(tok, "end_line", line) or line, end_col)
+    found = f"`{tok}`" if tok.type not in ("$END",) else "end of file"
+    return Diagnostic("E0102", span, {"found": found, "expected": _describe(exc.expected),
+                                      "hint": _token_hint(tok, exc.expected)})
+
+
+def _char_hint(char: str, text: str, pos: int) -> str:
+    before = text[:pos].rstrip(" ")
+    if char == "%" and before[-1:].isdigit():
+        return "write the rate without a space, e.g. 65%"
+    if char == "元" and before[-1:].isdigit():
+        return "write the amount without a space, e.g. 1200元"
+    if char in "“”":
+        return "strings use ASCII double quotes \"…\""
+    if char == "'":
+        return "strings use double quotes \"…\""
+    if char in "：，（）":
+        return "use ASCII punctuation (: , ( )) outside strings"
+    return "this character cannot start a token here"
+
+
+def _token_hint(tok: Token, expected) -> str:
+    if tok.type == "EQUAL" and "CMP_OP" in expected:
+        return "to compare, write `==`"
+    if tok.type == "NAME" and str(tok) == "pp":
+        return "write percentage points without a space, e.g. 2pp"
+    if tok.type == "NAME" and "RULE_KIND" not in expected and str(tok) in ("elif", "elsif"):
+        return "write `else if`"
+    if "HIT_POLICY" in expected:
+        return "a table says its hit policy: `first` or `unique`"
+    if tok.type == "RBRACE":
+        return "a block may have ended too early, or an item in it is incomplete"
+    return ""
+
+
+def _span(file: str, meta) -> Span:
+    return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(file: str, tok: Token) -> Span:
+    return Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _string(tok: Token) -> str:
+    body = str(tok)[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _date(file: str, tok: Token) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(str(tok))
+    except ValueError:
+        raise DiagnosticError([Diagnostic("E0104", _tok_span(file, tok), {"text": str(tok)})])
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree → ast dataclasses. Options are collected into ast.Options."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _s(self, meta) -> Span:
+        return _span(self.file, meta)
+
+    # ---- literals
+    def money(self, meta, c):
+        text = str(c[0])
+        return ast.Literal("money", Decimal(text[:-1]), text, self._s(meta))
+
+    def rate(self, meta, c):
+        text = str(c[0])
+        return ast.Literal("rate", Decimal(text[:-1]) / 100, text, self._s(meta))
+
+    def points(self, meta, c):
+        text = str(c[0])
+        return ast.Literal("points", Decimal(text[:-2]) / 100, text, self._s(meta))
+
+    def number(self, meta, c):
+        return ast.Literal("number", Decimal(str(c[0])), str(c[0]), self._s(meta))
+
+    def date(self, meta, c):
+        return ast.Literal("date", _date(self.file, c[0]), str(c[0]), self._s(meta))
+
+    def text(self, meta, c):
+        return ast.Literal("text", _string(c[0]), str(c[0]), self._s(meta))
+
+    def true(self, meta, c):
+        return ast.Literal("bool", True, "true", self._s(meta))
+
+    def false(self, meta, c):
+        return ast.Literal("bool", False, "false", self._s(meta))
+
+    # ---- expressions
+    def name(self, meta, c):
+        return ast.Name(str(c[0]), self._s(meta))
+
+    def call(self, meta, c):
+        args = tuple(a for a in c[1:] if a is not None)
+        return ast.Call(str(c[0]), args, self._s(meta))
+
+    def not_applicable(self, meta, c):
+        return ast.NotApplicable(_string(c[0]), self._s(meta))
+
+    def if_then_else(self, meta, c):
+        return ast.IfThenElse(c[0], c[1], c[2], self._s(meta))
+
+    def or_op(self, meta, c):
+        return ast.BinOp("or", c[0], c[1], self._s(meta))
+
+    def and_op(self, meta, c):
+        return ast.BinOp("and", c[0], c[1], self._s(meta))
+
+    def not_op(self, meta, c):
+        return ast.UnaryOp("not", c[0], self._s(meta))
+
+    def negate(self, meta, c):
+        operand = c[1]
+        return operand if str(c[0]) == "+" else ast.UnaryOp("neg", operand, self._s(meta))
+
+    def compare(self, meta, c):
+        op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(str(c[1]), str(c[1]))
+        return ast.BinOp(op, c[0], c[2], self._s(meta))
+
+    def binary(self, meta, c):
+        op = {"−": "-", "×": "*"}.get(str(c[1]), str(c[1]))
+        return ast.BinOp(op, c[0], c[2], self._s(meta))
+
+    def set_lit(self, meta, c):
+        return tuple(c)
+
+    def in_set(self, meta, c):
+        return ast.InSet(c[0], c[1], False, self._s(meta))
+
+    def not_in_set(self, meta, c):
+        return ast.InSet(c[0], c[1], True, self._s(meta))
+
+    # ---- options
+    def clause(self, meta, c):
+        return ("clause", _string(c[0]))
+
+    def platform_name(self, meta, c):
+        return ("platform", (str(c[0]), _tok_span(self.file, c[0])))
+
+    def valid_from(self, meta, c):
+        return ("valid_from", (_date(self.file, c[0]), _tok_span(self.file, c[0])))
+
+    def valid_until(self, meta, c):
+        return ("valid_until", (_date(self.file, c[0]), _tok_span(self.file, c[0])))
+
+    def rounding(self, meta, c):
+        return ("rounding", (str(c[0]), _tok_span(self.file, c[0])))
+
+    def doc(self, meta, c):
+        return ("doc", _string(c[0]))
+
+    def hit_policy(self, meta, c):
+        return ("hit", str(c[0]))
+
+    def field(self, meta, c):
+        return ("field", str(c[0]))
+
+    def optional(self, meta, c):
+        return ("optional", True)
+
+    def until(self, meta, c):
+        return _date(self.file, c[0])
+
+    @staticmethod
+    def _options(items) -> ast.Options:
+        return ast.Options(**{k: v for k, v in items if isinstance(k, str)})
+
+    # ---- header
+    def meta_document(self, meta, c):
+        return ("document", _string(c[0]))
+
+    def meta_title(self, meta, c):
+        return ("full_title", _string(c[0]))
+
+    def meta_issuer(self, meta, c):
+        return ("issuer", _string(c[0]))
+
+    def meta_issued(self, meta, c):
+        return ("issued", _date(self.file, c[0]))
+
+    def meta_in_force(self, meta, c):
+        return ("in_force", (_date(self.file, c[0]), c[1]))
+
+    def meta_source(self, meta, c):
+        return ("source", _string(c[0]))
+
+    def policy_decl(self, meta, c):
+        entries = dict(c[1:])
+        start, end = entries.pop("in_force", (None, None))
+        return ast.PolicyHeader(_string(c[0]), entries.get("document"), entries.get("full_title"),
+                                entries.get("issuer"), entries.get("issued"), start, end,
+                                entries.get("source"), self._s(meta))
+
+    def use_decl(self, meta, c):
+        return ast.Use(str(c[0]), self._s(meta))
+
+    # ---- vocabulary
+    def codes(self, meta, c):
+        return tuple(_string(t) for t in c)
+
+    def enum_member(self, meta, c):
+        label = _string(c[1]) if c[1] is not None else None
+        return ast.EnumMember(str(c[0]), label, c[2] or (), self._s(meta))
+
+    def enum_decl(self, meta, c):
+        field = c[1][1] if c[1] is not None else None
+        return ast.EnumDecl(str(c[0]), field, tuple(c[2:]), self._s(meta))
+
+    def input_decl(self, meta, c):
+        opts = dict(c[2:])
+        return ast.InputDecl(str(c[0]), str(c[1]), _tok_span(self.file, c[1]), opts.get("field"),
+                             bool(opts.get("optional")), opts.get("doc"), self._s(meta))
+
+    # ---- scope
+    def requirement(self, meta, c):
+        return ast.Requirement(c[0], _string(c[1]), self._s(meta))
+
+    def scope_decl(self, meta, c):
+        clause = c[0][1] if c[0] is not None else None
+        return ast.ScopeDecl(clause, tuple(c[1:]), self._s(meta))
+
+    # ---- definitions
+    def accumulator_decl(self, meta, c):
+        name, type_tok, who, period = c[0], c[1], c[2], c[3]
+        rest = c[4:]
+        initial = rest[-1] if rest and not isinstance(rest[-1], tuple) else None
+        opts = [r for r in rest if isinstance(r, tuple)]
+        return ast.AccumulatorDecl(str(name), str(type_tok), _tok_span(self.file, type_tok), str(who),
+                                   str(period), self._options(opts), initial, self._s(meta))
+
+    def rule_decl(self, meta, c):
+        kind, name, type_tok, *opts, expr = c
+        return ast.RuleDecl(str(kind) == "output", str(name), str(type_tok), _tok_span(self.file, type_tok),
+                            self._options(opts), expr, self._s(meta))
+
+    def any_cell(self, meta, c):
+        return ast.Cell("any", None, (), self._s(meta))
+
+    def eq_cell(self, meta, c):
+        return ast.Cell("eq", "==", (c[0],), self._s(meta))
+
+    def cmp_cell(self, meta, c):
+        op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(str(c[0]), str(c[0]))
+        return ast.Cell("cmp", op, (c[1],), self._s(meta))
+
+    def range_cell(self, meta, c):
+        return ast.Cell("range", None, (c[0], c[1]), self._s(meta))
+
+    def in_cell(self, meta, c):
+        return ast.Cell("in", None, c[0], self._s(meta))
+
+    def not_in_cell(self, meta, c):
+        return ast.Cell("not_in", None, c[0], self._s(meta))
+
+    def table_row(self, meta, c):
+        clause = c[-1][1] if c[-1] is not None else None
+        return ast.Row(tuple(c[:-2]), c[-2], clause, False, self._s(meta))
+
+    def default_row(self, meta, c):
+        clause = c[1][1] if c[1] is not None else None
+        return ast.Row((), c[0], clause, True, self._s(meta))
+
+    def table_decl(self, meta, c):
+        name = c[0]
+        i = 1
+        columns = []
+        while not isinstance(c[i], Token):
+            columns.append(c[i])
+            i += 1
+        type_tok = c[i]
+        opts = [x for x in c[i + 1:] if isinstance(x, tuple)]
+        rows = [x for x in c[i + 1:] if isinstance(x, ast.Row) and not x.is_default]
+        default = next((x for x in c[i + 1:] if isinstance(x, ast.Row) and x.is_default), None)
+        return ast.TableDecl(str(name), tuple(columns), str(type_tok), _tok_span(self.file, type_tok),
+                             self._options(opts), tuple(rows), default, self._s(meta))
+
+    def cumulative(self, meta, c):
+        return ("cumulative", c[0])
+
+    def band(self, meta, c):
+        clause = c[3][1] if c[3] is not None else None
+        return ast.Band(c[0], c[1], c[2], clause, self._s(meta))
+
+    def brackets_decl(self, meta, c):
+        name, type_tok, on, cumulative, *rest = c
+        opts = [x for x in rest if isinstance(x, tuple)]
+        bands = tuple(x for x in rest if isinstance(x, ast.Band))
+        cum = cumulative[1] if cumulative is not None else None
+        return ast.BracketsDecl(str(name), str(type_tok), _tok_span(self.file, type_tok), on, cum,
+                                self._options(opts), bands, self._s(meta))
+
+    def update_decl(self, meta, c):
+        target, amount, when, clause = c
+        return ast.UpdateDecl(str(target), _tok_span(self.file, target), amount, when,
+                              clause[1] if clause is not None else None, self._s(meta))
+
+    # ---- examples
+    def assignment(self, meta, c):
+        return ast.Assignment(str(c[0]), c[1], self._s(meta))
+
+    def state_block(self, meta, c):
+        return ("state", tuple(c))
+
+    def expect_values(self, meta, c):
+        return ("values", tuple(c))
+
+    def expect_out_of_scope(self, meta, c):
+        return ("out", _string(c[0]) if c[0] is not None else "")
+
+    def step(self, meta, c):
+        *inputs, (kind, payload) = c
+        if kind == "values":
+            return ast.Step(tuple(inputs), payload, None, self._s(meta))
+        return ast.Step(tuple(inputs), None, payload, self._s(meta))
+
+    def example_decl(self, meta, c):
+        state = c[1][1] if c[1] is not None else ()
+        return ast.ExampleDecl(_string(c[0]), state, tuple(c[2:]), self._s(meta))
