@@ -22,6 +22,7 @@ from policylang.runtime import ZERO, NotApplicable, Outcome, format_value
 
 MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
 NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+CODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 PASS_THROUGH = ("claim_id", "mdtrt_id", "setl_id", "psn_name", "fixmedins_code", "fixmedins_name", "state")
 TRUE_TEXT, FALSE_TEXT = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
 
@@ -61,7 +62,7 @@ class ClaimReader:
         errors: list[ClaimError] = []
         if not isinstance(record, dict):
             return None, [ClaimError(position, None, "a claim must be a JSON object")]
-        values, extra, state = {}, {}, {}
+        values, extra, state, invalid = {}, {}, {}, set()
         for key, raw in record.items():
             if key in PASS_THROUGH:
                 if key == "state":
@@ -85,8 +86,9 @@ class ClaimReader:
                 values[name] = self.convert(self.policy.inputs[name], raw)
             except ValueError as exc:
                 errors.append(ClaimError(position, key, str(exc)))
+                invalid.add(name)
         for name, inp in self.policy.inputs.items():
-            if not inp.optional and name not in values:
+            if not inp.optional and name not in values and name not in invalid:
                 label = f"{name}" + (f" / {inp.field}" if inp.field else "")
                 errors.append(ClaimError(position, label, "missing required field"))
         self.check_amounts(values, position, errors)
@@ -197,7 +199,7 @@ def parse_member(raw, enum: ir.Enum) -> str:
         for code in m.codes:
             if code.endswith("*"):
                 prefix = code[:-1]
-                if text.startswith(prefix) and len(prefix) > best_len and text.isalnum():
+                if text.startswith(prefix) and len(prefix) > best_len and CODE_TEXT.match(text):
                     best, best_len = m.name, len(prefix)
             elif code == text:
                 return m.name
@@ -273,10 +275,17 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
     na.update(setl_na)
     if na:
         record["not_applicable"] = na
-    record["state"] = {n: {"before": format_value(state_before.get(n, a.initial)),
-                           "after": format_value(outcome.state[n])}
+    record["state"] = {n: {"before": format_typed(state_before.get(n, a.initial), a.type),
+                           "after": format_typed(outcome.state[n], a.type)}
                        for n, a in policy.accumulators.items()}
     return record
+
+
+def format_typed(value, type_: ir.Type):
+    """Money always with two decimals; anything else as format_value."""
+    if type_ == ir.MONEY and isinstance(value, Decimal):
+        return format(value.quantize(Decimal("0.01")), "f")
+    return format_value(value)
 
 
 def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, dict]:

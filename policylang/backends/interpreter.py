@@ -43,6 +43,16 @@ class Interpreter:
         with localcontext(EXACT):
             return _Run(self.policy, claim, state, trace or _NO_TRACE).outcome()
 
+    def evaluate_all(self, claim: dict, state: dict, trace: Trace | None = None) -> tuple[Outcome, dict]:
+        """Like evaluate, plus every rule's value: examples may expect intermediate rules."""
+        with localcontext(EXACT):
+            run = _Run(self.policy, claim, state, trace or _NO_TRACE)
+            outcome = run.outcome()
+            if outcome.applicable:
+                for name in self.policy.rules:
+                    run.value(name)
+            return outcome, dict(run.values)
+
 
 class _Run:
     """One claim's evaluation: memoised rule values over a fixed claim and state."""
@@ -60,7 +70,7 @@ class _Run:
         if reason is not None:
             self.trace.add("scope", False, reason)
             return Outcome(False, reason, {}, dict(self.state))
-        outputs = {r.name: self.rule(r.name) for r in self.p.outputs}
+        outputs = {r.name: self.value(r.name) for r in self.p.outputs}
         after = dict(self.state)
         for update in self.p.updates:
             try:
@@ -92,6 +102,14 @@ class _Run:
 
     # ---- definitions
     def rule(self, name: str):
+        """The rule's value for this claim; raises NotApplicable if it has none."""
+        value = self.value(name)
+        if isinstance(value, NotApplicable):
+            raise value
+        return value
+
+    def value(self, name: str):
+        """The rule's value, or the NotApplicable that stands for it (computed once)."""
         if name not in self.values:
             rule = self.p.rules[name]
             version = None
@@ -104,10 +122,7 @@ class _Run:
                 value = na
             self.values[name] = value
             self.trace.add("rule", name, value, version.clause if version else None)
-        value = self.values[name]
-        if isinstance(value, NotApplicable):
-            raise value
-        return value
+        return self.values[name]
 
     def version(self, definition, versions):
         for index, v in enumerate(versions):

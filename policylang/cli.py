@@ -1,0 +1,161 @@
+"""The command line: parse arguments, call one function, map errors to exit codes.
+
+Exit codes: 0 success; 1 a test or check failed; 2 bad input (a .pol file with
+errors, bad claim data, bad usage); 70 an internal error (a bug in policylang).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
+from policylang.diagnostics import DiagnosticError, render_all
+from policylang.evaluators import BACKENDS, run_claims
+from policylang.explain import explain_events
+from policylang.pipeline import load_policy, policy_files
+
+EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 70
+
+
+class InputError(Exception):
+    """Bad input that is the user's to fix; the message says what and where."""
+
+
+def _load(path: str):
+    try:
+        return load_policy(path)
+    except DiagnosticError as exc:
+        raise InputError(render_all(exc.diagnostics)) from None
+
+
+def _dump(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policylang")
+def cli():
+    """policylang: medical-insurance reimbursement policy as code."""
+
+
+@cli.command("eval")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--claim", "claim_text", help="One claim as a JSON object.")
+@click.option("--claims", "claims_file", type=click.Path(dir_okay=False),
+              help="A file of claims: .json (object or array), .jsonl or .csv.")
+@click.option("--explain", is_flag=True, help="Add the trace: rules, table rows, versions and clauses that fired.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="compiled", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt):
+    """Evaluate claims against POLICY and print every output as JSON."""
+    if bool(claim_text) == bool(claims_file):
+        raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
+    ir_policy = _load(policy)
+    if claim_text:
+        records, errors = parse_json_document(claim_text, "--claim")
+    else:
+        records, errors = read_records(Path(claims_file))
+    reader = ClaimReader(ir_policy)
+    claims = []
+    for position, record in records:
+        claim, claim_errors = reader.read(record, position)
+        errors.extend(claim_errors)
+        if claim is not None:
+            claims.append(claim)
+    if errors:
+        lines = "\n".join(f"error: {e}" for e in errors)
+        raise InputError(f"{lines}\n\n{len(errors)} claim error(s); no claim was evaluated")
+    results = []
+    for item in run_claims(ir_policy, claims, backend, explain):
+        record = result_record(ir_policy, item.claim, item.state_before, item.outcome)
+        if explain:
+            record["explain"] = explain_events(ir_policy, item.trace)
+        results.append(record)
+    if fmt == "jsonl":
+        for record in results:
+            click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        click.echo(_dump(results[0] if claim_text and len(results) == 1 else results))
+
+
+@cli.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="List rules, rows, bands, versions, members and comparison sides no example exercises.")
+def test_command(paths, show_coverage):
+    """Run every example of the policies in PATHS (default: policies/)."""
+    from policylang.testing import coverage, run_examples
+
+    files = policy_files(paths or ["policies"])
+    if not files:
+        raise InputError("no .pol files found")
+    passed = failed = 0
+    problems = []
+    for path in files:
+        try:
+            ir_policy = load_policy(path)
+        except DiagnosticError as exc:
+            problems.append(render_all(exc.diagnostics))
+            continue
+        click.echo(str(path))
+        for result in run_examples(ir_policy):
+            span = result.example.span
+            status = "PASS" if result.passed else "FAIL"
+            click.echo(f"  {status} {result.example.name}" + ("" if result.passed else f"  ({span})"))
+            for step in result.steps:
+                for m in step.mismatches:
+                    where = f"claim {step.number}: " if len(result.steps) > 1 else ""
+                    click.echo(f"       {where}{m.name}: expected {m.expected}, actual {m.actual}")
+            passed += result.passed
+            failed += not result.passed
+        if show_coverage:
+            gaps = coverage(ir_policy)
+            click.echo(f"  coverage: {len(gaps)} item(s) not exercised by any example" if gaps
+                       else "  coverage: every rule, row, band, version, member and comparison side is exercised")
+            for gap in gaps:
+                click.echo(f"    {gap.kind:<7} {gap.span}  {gap.text}")
+    click.echo(f"{passed} passed, {failed} failed")
+    if problems:
+        raise InputError("\n\n".join(problems))
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command("compile")
+@click.argument("policy", type=click.Path(dir_okay=False))
+def compile_command(policy):
+    """Print the Python source of POLICY's compiled evaluator."""
+    from policylang.backends.python import generate_source
+
+    click.echo(generate_source(_load(policy)), nl=False)
+
+
+def main(argv=None):
+    """Entry point: no traceback ever reaches the user unless POLICYLANG_DEBUG is set."""
+    try:
+        cli.main(args=argv, prog_name="policylang", standalone_mode=False)
+    except InputError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INPUT)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT)
+    except click.exceptions.Abort:
+        sys.exit(EXIT_FAILED)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("POLICYLANG_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                   "this is a bug in policylang; rerun with POLICYLANG_DEBUG=1 for the traceback", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+__all__ = ["main", "cli", "ClaimError", "load_json"]

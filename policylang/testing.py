@@ -1,0 +1,222 @@
+"""Run a policy's examples (`policylang test`) and measure what they cover (`--coverage`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from policylang import ir
+from policylang.backends.interpreter import Interpreter, Trace
+from policylang.diagnostics import SourceCache
+from policylang.evaluators import evaluator
+from policylang.runtime import NotApplicable, Outcome
+
+
+def show(value, type_: ir.Type | None = None) -> str:
+    """A value as an author writes it: 650.00元, 65%, 2pp, 2024-01-01."""
+    if isinstance(value, (NotApplicable, ir.NotApplicable)):
+        return f"not applicable ({value.reason})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal) and type_ is not None:
+        if type_ == ir.MONEY:
+            return f"{value:.2f}元"
+        if type_ == ir.RATE:
+            return f"{(value * 100).normalize():f}%"
+        if type_ == ir.POINTS:
+            return f"{(value * 100).normalize():f}pp"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Mismatch:
+    name: str
+    expected: str
+    actual: str
+
+
+@dataclass
+class StepResult:
+    number: int
+    span: object
+    mismatches: list = field(default_factory=list)
+    outcome: Outcome | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass
+class ExampleResult:
+    example: ir.Example
+    steps: list
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.steps)
+
+
+def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = None,
+                compiled=None) -> ExampleResult:
+    """Steps run in the order written; the state block is the year-to-date before the first claim.
+
+    The interpreter gives the answer; with `compiled`, the compiled evaluator must agree
+    or the step fails as an internal error.
+    """
+    interpreter = Interpreter(policy)
+    years: dict = {}
+    initial = {name: value for name, value, _ in example.state}
+    results = []
+    for number, step in enumerate(example.steps, 1):
+        claim = {name: value for name, value, _ in step.inputs}
+        year = claim[policy.service_date].year
+        if not years and initial:
+            years[year] = dict(initial)
+        state = years.get(year, {})
+        outcome, values = interpreter.evaluate_all(claim, state, trace)
+        years[year] = outcome.state
+        mismatches = compare(policy, step, outcome, values)
+        if compiled is not None:
+            other = compiled(claim, state)
+            if other != outcome:
+                mismatches.append(Mismatch("internal error: compiled evaluator disagrees with the interpreter",
+                                           repr(outcome), repr(other)))
+        results.append(StepResult(number, step.span, mismatches, outcome))
+    return ExampleResult(example, results)
+
+
+def compare(policy: ir.Policy, step: ir.ExampleStep, outcome: Outcome, values: dict) -> list:
+    if step.expect is None:
+        wanted = step.out_of_scope_reason or ""
+        if outcome.applicable:
+            return [Mismatch("applicable", f"not applicable ({wanted})", "applicable")]
+        if wanted not in outcome.reason:
+            return [Mismatch("reason", f"…{wanted}…", outcome.reason)]
+        return []
+    if not outcome.applicable:
+        return [Mismatch("applicable", "applicable", f"not applicable ({outcome.reason})")]
+    mismatches = []
+    for name, expected, _ in step.expect:
+        rule = policy.rules[name]
+        actual = values[name]
+        if isinstance(expected, ir.NotApplicable):
+            ok = isinstance(actual, NotApplicable) and expected.reason in actual.reason
+        else:
+            ok = not isinstance(actual, NotApplicable) and actual == expected
+        if not ok:
+            mismatches.append(Mismatch(name, show(expected, rule.type), show(actual, rule.type)))
+    return mismatches
+
+
+def run_examples(policy: ir.Policy, check_compiled: bool = True) -> list[ExampleResult]:
+    compiled = evaluator(policy, "compiled") if check_compiled else None
+    return [run_example(policy, ex, compiled=compiled) for ex in policy.examples]
+
+
+# ---- coverage -----------------------------------------------------------------------------
+@dataclass
+class Gap:
+    kind: str  # rule | row | band | version | member | branch
+    span: object
+    text: str
+
+
+def coverage(policy: ir.Policy) -> list[Gap]:
+    """What no example exercises: rules, rows, bands, versions, members, sides of comparisons."""
+    trace = Trace()
+    given: dict = {}
+    for ex in policy.examples:
+        run_example(policy, ex, trace)
+        for step in ex.steps:
+            for name, value, _ in step.inputs:
+                given.setdefault(name, set()).add(value)
+    events = trace.events
+    rules_seen = {e[1] for e in events if e[0] == "rule" and not isinstance(e[2], NotApplicable)}
+    rows_seen = {(e[1], e[2]) for e in events if e[0] == "row"}
+    bands_seen = {(e[1], e[2]) for e in events if e[0] == "band"}
+    versions_seen = {(e[1], e[2]) for e in events if e[0] == "version"}
+    conds = {(e[1], e[2]) for e in events if e[0] == "cond"}
+    gaps: list[Gap] = []
+    for rule in policy.rules.values():
+        if rule.name not in rules_seen:
+            gaps.append(Gap("rule", rule.span, f"rule `{rule.name}` never gives a value"))
+        gaps.extend(_version_gaps(rule, versions_seen))
+    for table in policy.tables.values():
+        gaps.extend(_version_gaps(table, versions_seen))
+        for version in table.versions:
+            for row in version.rows:
+                if (table.name, row.index) not in rows_seen:
+                    gaps.append(Gap("row", row.span, f"table `{table.name}` row {row.index} never fires"))
+            if version.default is not None and (table.name, 0) not in rows_seen:
+                gaps.append(Gap("row", version.default.span, f"table `{table.name}` default never fires"))
+    for b in policy.brackets.values():
+        gaps.extend(_version_gaps(b, versions_seen))
+        for version in b.versions:
+            for band in version.bands:
+                if (b.name, band.index) not in bands_seen:
+                    gaps.append(Gap("band", band.span, f"brackets `{b.name}` band {band.index} is never reached"))
+    for name, inp in policy.inputs.items():
+        if inp.type.name == "enum" and not inp.optional and name in _read_inputs(policy):
+            for member in policy.enums[inp.type.enum].members:
+                if member.name not in given.get(name, set()):
+                    gaps.append(Gap("member", member.span, f"no example gives {name} = {member.name}"))
+    sources = SourceCache()
+    for node in _conditions(policy):
+        for side in (True, False):
+            if (node.id, side) not in conds:
+                line = sources.line(node.span.file, node.span.line) or ""
+                text = line[node.span.col - 1: node.span.end_col - 1] if node.span.end_line == node.span.line else line
+                gaps.append(Gap("branch", node.span, f"`{text.strip()}` is never {'true' if side else 'false'}"))
+    return sorted(gaps, key=lambda g: (g.span.file, g.span.line, g.span.col, g.text))
+
+
+def _version_gaps(definition, versions_seen) -> list:
+    if len(definition.versions) < 2:
+        return []
+    return [Gap("version", v.span, f"`{definition.name}` version {v.validity}: no example's date falls in it")
+            for i, v in enumerate(definition.versions) if (definition.name, i) not in versions_seen]
+
+
+def walk(e):
+    """Every sub-expression of e, e included."""
+    yield e
+    for attr in ("left", "right", "operand", "cond", "then", "otherwise"):
+        child = getattr(e, attr, None)
+        if child is not None and not isinstance(child, (str, bool)):
+            yield from walk(child)
+    if isinstance(e, (ir.MinMax, ir.TableRef)):
+        for a in e.args:
+            yield from walk(a)
+
+
+def policy_expressions(policy: ir.Policy):
+    for rule in policy.rules.values():
+        for v in rule.versions:
+            yield v.expr
+    for t in policy.tables.values():
+        yield from t.columns
+    for b in policy.brackets.values():
+        yield b.on
+        if b.cumulative is not None:
+            yield b.cumulative
+    for u in policy.updates:
+        yield u.amount
+        if u.when is not None:
+            yield u.when
+    for r in policy.scope:
+        yield r.expr
+
+
+def _conditions(policy: ir.Policy):
+    seen = set()
+    for root in policy_expressions(policy):
+        for node in walk(root):
+            if isinstance(node, (ir.Compare, ir.InSet)) and node.id not in seen:
+                seen.add(node.id)
+                yield node
+
+
+def _read_inputs(policy: ir.Policy) -> set:
+    return {n.name for root in policy_expressions(policy) for n in walk(root) if isinstance(n, ir.InputRef)}
