@@ -79,6 +79,8 @@ class ExprChecker:
 
     def _Name(self, node: ast.Name, expected):
         env, name = self.env, node.name
+        if expected is not None and expected.name == "enum" and expected.enum in env.members.get(name, ()):
+            return ir.Const(name, expected, node.span)  # where a member is expected, it wins
         if name in env.inputs:
             self.inputs_used.add(name)
             return ir.InputRef(name, env.inputs[name].type, node.span)

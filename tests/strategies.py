@@ -1,0 +1,76 @@
+"""Hypothesis strategies that generate claims and year states for any policy, from its IR."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+from policylang import ir
+
+PERSONS = ("p1", "p2", "p3")
+
+
+def money(max_yuan: int = 60000):
+    # Mostly small round-ish amounts near the policies' thresholds, sometimes anything up to max_yuan.
+    fen = st.one_of(st.integers(0, max_yuan * 100),
+                    st.sampled_from([0, 1, 5, 50, 99, 100, 101, 10000, 100000, 120000, 1000000, 3000000]),
+                    st.integers(0, 2000).map(lambda y: y * 100))
+    return fen.map(lambda f: Decimal(f) / 100)
+
+
+def value_of(policy: ir.Policy, t: ir.Type, name: str):
+    if t == ir.MONEY:
+        return money()
+    if t == ir.NUMBER:
+        return st.integers(0, 20).map(Decimal)
+    if t in (ir.RATE, ir.POINTS):
+        return st.integers(0, 100).map(lambda p: Decimal(p) / 100)
+    if t == ir.BOOL:
+        return st.booleans()
+    if t == ir.DATE:
+        start = policy.meta.in_force.start or datetime.date(2023, 1, 1)
+        end = policy.meta.in_force.end or start + datetime.timedelta(days=3 * 366)
+        return st.dates(start - datetime.timedelta(days=60), end + datetime.timedelta(days=60))
+    if t == ir.TEXT:
+        return st.sampled_from(PERSONS)
+    members = st.sampled_from(policy.enums[t.enum].member_names())
+    mentioned = sorted(mentioned_members(policy, t))
+    return st.one_of(*[st.sampled_from(mentioned)] * 3, members) if mentioned else members
+
+
+def mentioned_members(policy: ir.Policy, t: ir.Type) -> set:
+    """Members the policy names in expressions or table cells: where its behaviour changes."""
+    from policylang.testing import policy_expressions, walk
+
+    found = set()
+    for root in policy_expressions(policy):
+        for node in walk(root):
+            if isinstance(node, ir.Const) and node.type == t:
+                found.add(node.value)
+            if isinstance(node, ir.InSet) and node.operand.type == t:
+                found.update(node.items)
+    for table in policy.tables.values():
+        for i, column_type in enumerate(table.column_types):
+            if column_type == t:
+                for version in table.versions:
+                    for row in version.rows:
+                        found.update(v for v in row.cells[i].values if isinstance(v, str))
+    return found
+
+
+@st.composite
+def claims(draw, policy: ir.Policy):
+    """A claim with every required input and each optional one present or absent."""
+    claim = {}
+    for name, inp in policy.inputs.items():
+        if inp.optional and draw(st.booleans()):
+            continue
+        claim[name] = draw(value_of(policy, inp.type, name))
+    return claim
+
+
+@st.composite
+def states(draw, policy: ir.Policy):
+    return {name: draw(value_of(policy, acc.type, name)) for name, acc in policy.accumulators.items()
+            if draw(st.booleans())}
