@@ -22,6 +22,7 @@ from policylang.runtime import ZERO, NotApplicable, Outcome, format_value
 
 MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
 NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
 CODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 PASS_THROUGH = ("claim_id", "mdtrt_id", "setl_id", "psn_name", "fixmedins_code", "fixmedins_name", "state")
 TRUE_TEXT, FALSE_TEXT = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
@@ -68,7 +69,7 @@ class ClaimReader:
                 if key == "state":
                     state = self.read_state(raw, position, errors)
                 else:
-                    extra[key] = raw
+                    extra[key] = format_value(raw)
                 continue
             name = self.by_key.get(key)
             if name is None:
@@ -136,17 +137,20 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
     if t.name == "bool":
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and raw.strip().lower() in TRUE_TEXT + FALSE_TEXT:
-            return raw.strip().lower() in TRUE_TEXT
-        raise ValueError(f"expected true or false, found {raw!r}")
+        text = str(raw).strip().lower()
+        if isinstance(raw, (str, Decimal, int)) and text in TRUE_TEXT + FALSE_TEXT:
+            return text in TRUE_TEXT
+        raise ValueError(f"expected true or false, found {format_value(raw)!r}")
     if t.name == "date":
         if not isinstance(raw, str):
             raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}")
         text = raw.strip()
         try:
-            return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
+            if not DATE_TEXT.match(text):
+                raise ValueError
+            return datetime.datetime.fromisoformat(text).date() if len(text) > 10 else datetime.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}") from None
+            raise ValueError(f"expected a date YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS), found {raw!r}") from None
     if t.name == "text":
         if isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
             return str(raw)
@@ -178,12 +182,13 @@ def parse_number(raw, t: ir.Type) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, Decimal, int)):
         raise ValueError(f"expected a {t.name}, found {raw!r}")
     text = str(raw).strip()
-    scale = Decimal(1)
-    if t.name in ("rate", "points") and text.endswith(("%", "pp")):
-        text, scale = text.rstrip("%p"), Decimal("0.01")
+    scaled = {"rate": "%", "points": "pp"}.get(t.name)
+    percent = bool(scaled) and text.endswith(scaled)
+    if percent:
+        text = text[: -len(scaled)]
     if not NUMBER_TEXT.match(text):
-        raise ValueError(f"expected a {t.name}, found {raw!r}")
-    return Decimal(text) * scale
+        raise ValueError(f"expected a {t.name}, found {format_value(raw)!r}")
+    return Decimal(text).scaleb(-2) if percent else Decimal(text)
 
 
 def parse_member(raw, enum: ir.Enum) -> str:
@@ -294,11 +299,11 @@ def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, d
     out: dict = {}
     na: dict = {}
     if inscp is not None:
-        out["inscp_scp_amt"] = format_value(inscp)
+        out["inscp_scp_amt"] = format_typed(inscp, ir.MONEY)
         total = values.get("医疗费总额")
         if total is None:
             total = inscp + sum(values.get(n, ZERO) for n in ("全自费金额", "超限价自费", "先行自付"))
-        out["medfee_sumamt"] = format_value(total)
+        out["medfee_sumamt"] = format_typed(total, ir.MONEY)
     funds = []
     for rule in policy.outputs:
         if rule.platform:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from policylang import ir
+from policylang.claims import format_typed
 from policylang.runtime import NotApplicable, format_value
 
 
@@ -37,6 +38,7 @@ def explain_events(policy: ir.Policy, trace) -> list:
             if event[2] is None:
                 out.append({"update": event[1], "skipped": event[3]})
             else:
-                out.append({"update": event[1], "before": format_value(event[2]),
-                            "after": format_value(event[3]), "clause": event[4]})
+                acc = policy.accumulators[event[1]]
+                out.append({"update": event[1], "before": format_typed(event[2], acc.type),
+                            "after": format_typed(event[3], acc.type), "clause": event[4]})
     return out

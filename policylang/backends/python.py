@@ -237,9 +237,13 @@ class _Generator:
             get = py.Call(py.Attribute(_name("state"), "get", py.Load()),
                           [_const(name), self.constant(p.accumulators[name].initial)], [])
             body.append(_assign(ident, get))
-        body.extend(self.scope())
+        in_force, requirements = self.scope()
+        body.extend(in_force)
+        # Rules first: a requirement may read a rule. Every rule catches its own NotApplicable,
+        # so computing them for a claim that turns out to be out of scope is harmless.
         for name, rule in p.rules.items():
             body.extend(self.rule(name, rule))
+        body.extend(requirements)
         outputs = py.Dict([_const(r.name) for r in p.outputs], [_name(self.rule_ids[r.name]) for r in p.outputs])
         after = {}
         for update in p.updates:
@@ -254,7 +258,8 @@ class _Generator:
         with_ctx = py.With([py.withitem(_call("localcontext", _name("EXACT")), None)], body)
         return _function("evaluate", ["claim", "state"], [with_ctx])
 
-    def scope(self) -> list:
+    def scope(self) -> tuple[list, list]:
+        """(the in-force date check, the requirements); both return an out-of-scope Outcome."""
         p = self.p
         state = py.Dict([_const(n) for n in self.acc_ids], [_name(i) for i in self.acc_ids.values()])
 
@@ -267,11 +272,11 @@ class _Generator:
             reason = _call("out_of_force", _name("day"), _const(str(p.meta.in_force)))
             checks.append(py.If(py.UnaryOp(py.Not(), test), [reject(reason)], []))
         if not p.scope:
-            return checks
+            return checks, []
         inner = [py.If(py.UnaryOp(py.Not(), self.expr(r.expr)), [reject(_const(r.message))], []) for r in p.scope]
         handler = py.ExceptHandler(_name("NotApplicable"), "exc",
                                    [reject(py.Attribute(_name("exc"), "reason", py.Load()))])
-        return checks + [py.Try(inner, [handler], [], [])]
+        return checks, [py.Try(inner, [handler], [], [])]
 
     def rule(self, name: str, rule: ir.Rule) -> list:
         ident = self.rule_ids[name]
