@@ -274,7 +274,7 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
     if not outcome.applicable:
         record["reason"] = outcome.reason
         return record
-    record["outputs"] = {n: format_value(v) for n, v in outcome.outputs.items()}
+    record["outputs"] = {n: format_typed(v, policy.rules[n].type) for n, v in outcome.outputs.items()}
     na = {n: v.reason for n, v in outcome.outputs.items() if isinstance(v, NotApplicable)}
     record["setlinfo"], setl_na = setlinfo(policy, claim, outcome)
     na.update(setl_na)
@@ -308,15 +308,15 @@ def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, d
     for rule in policy.outputs:
         if rule.platform:
             value = outcome.outputs[rule.name]
-            out[rule.platform] = format_value(value)
+            out[rule.platform] = format_typed(value, rule.type)
             if OUTPUT_NAMES[rule.platform][1] == "fund":
                 funds.append((rule.platform, value))
     missing = [n for n, v in funds if isinstance(v, NotApplicable)]
     if funds and not missing:
         fund_total = sum((v for _, v in funds), ZERO)
-        out["fund_pay_sumamt"] = format_value(fund_total)
+        out["fund_pay_sumamt"] = format_typed(fund_total, ir.MONEY)
         if inscp is not None:
-            out["psn_part_amt"] = format_value(Decimal(out["medfee_sumamt"]) - fund_total)
+            out["psn_part_amt"] = format_typed(Decimal(out["medfee_sumamt"]) - fund_total, ir.MONEY)
     elif missing:
         reason = f"{', '.join(missing)} 不适用"
         out["fund_pay_sumamt"] = out["psn_part_amt"] = None

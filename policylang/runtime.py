@@ -12,7 +12,7 @@ from decimal import Decimal
 # raises instead. Rounding happens only in round_money, where the policy says.
 EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow,
                                         decimal.DivisionByZero])
-_ROUNDING = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
+ROUNDING = decimal.Context(prec=60, traps=[decimal.InvalidOperation])
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
 MODES = {"half_up": decimal.ROUND_HALF_UP, "half_even": decimal.ROUND_HALF_EVEN,
@@ -44,27 +44,15 @@ def na(reason: str):
     raise NotApplicable(reason)
 
 
-class Missing:
-    """An optional input the claim did not give; reading it makes the value not applicable."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
-
-
 def check(value):
-    """Re-raise a stored NotApplicable (or a Missing input); return any other value."""
-    cls = value.__class__
-    if cls is NotApplicable:
-        raise value
-    if cls is Missing:
-        raise missing_input(value.name)
+    """Raise a stored NotApplicable as a fresh copy (stored ones may be shared constants); else return value."""
+    if value.__class__ is NotApplicable:
+        raise NotApplicable(value.reason)
     return value
 
 
 def round_money(value: Decimal, mode: str = "half_up") -> Decimal:
-    return value.quantize(FEN, rounding=MODES[mode], context=_ROUNDING)
+    return value.quantize(FEN, MODES[mode], ROUNDING)
 
 
 def bracket_sum(amount: Decimal, bands) -> Decimal:
@@ -74,7 +62,7 @@ def bracket_sum(amount: Decimal, bands) -> Decimal:
         if amount <= low:
             break
         top = amount if high is None or amount < high else high
-        total += (top - low) * rate
+        total = EXACT.add(total, EXACT.multiply(EXACT.subtract(top, low), rate))
     return total
 
 

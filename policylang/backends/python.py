@@ -5,6 +5,14 @@ The module is built as a Python `ast` tree and unparsed; text from the policy
 identifier in the generated code is synthetic (r0, t1, K2 …), so nothing a
 policy author writes can become executable code. The source that
 `policylang compile` prints is exactly the source that runs.
+
+Speed comes from three choices, each tested against the interpreter: arithmetic
+goes through the EXACT context's methods (no per-call context switch); money is
+quantized inline, and not at all where the value is provably already in fen;
+and 'not applicable' is a value assigned by if/else statements, not an exception,
+wherever a rule's shape allows (a try/except fallback covers the rest). The
+entry point expects validated claims: money with at most two decimals, as
+claims.py guarantees.
 """
 from __future__ import annotations
 
@@ -13,10 +21,11 @@ import datetime
 from decimal import Decimal
 
 from policylang import ir
-from policylang.runtime import round_money
+from policylang.runtime import MODES, NotApplicable, round_money
 
-RUNTIME_NAMES = ("EXACT", "Missing", "NotApplicable", "Outcome", "bracket_sum", "check", "na",
-                 "no_row", "no_version", "out_of_force", "overlap", "round_money")
+RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "bracket_sum", "check", "na",
+                 "no_row", "no_version", "out_of_force", "overlap")
+_ARITH = {"+": "add", "-": "subtract", "*": "multiply"}
 
 
 def _name(identifier: str, store: bool = False) -> py.Name:
@@ -84,6 +93,8 @@ class _Generator:
             elif isinstance(value, datetime.date):
                 init = py.Call(py.Attribute(_name("datetime"), "date", py.Load()),
                                [_const(value.year), _const(value.month), _const(value.day)], [])
+            elif isinstance(value, NotApplicable):
+                init = _call("NotApplicable", _const(value.reason))
             elif isinstance(value, frozenset):
                 init = _call("frozenset", py.Tuple([self.constant(v) for v in sorted(value, key=str)], py.Load()))
             else:
@@ -95,6 +106,8 @@ class _Generator:
     def expr(self, e: ir.Expr) -> py.expr:
         kind = type(e)
         if kind is ir.Const:
+            if e.type == ir.MONEY and e.value.as_tuple().exponent > -2:
+                return self.constant(e.value.quantize(Decimal("0.01")))
             return self.constant(e.value)
         if kind is ir.InputRef:
             return self._read(self.input_ids[e.name], ("input", e.name))
@@ -102,15 +115,10 @@ class _Generator:
             return self._read(self.rule_ids[e.name], ("rule", e.name))
         if kind is ir.AccRef:
             return _name(self.acc_ids[e.name])
-        if kind is ir.TableRef:
-            return _call(self.table_ids[e.name], _name("day"), *[self.expr(a) for a in e.args])
-        if kind is ir.BracketsRef:
-            b = self.p.brackets[e.name]
-            base = self.expr(b.cumulative) if b.cumulative is not None else self.constant(Decimal(0))
-            return _call(self.bracket_ids[e.name], _name("day"), self.expr(b.on), base)
+        if kind in (ir.TableRef, ir.BracketsRef):
+            return _call("check", self.lookup(e))
         if kind is ir.Arith:
-            op = {"+": py.Add(), "-": py.Sub(), "*": py.Mult()}[e.op]
-            return py.BinOp(self.expr(e.left), op, self.expr(e.right))
+            return _exact(_ARITH[e.op], self.expr(e.left), self.expr(e.right))
         if kind is ir.Compare:
             return py.Compare(self.expr(e.left), [_CMP[e.op]()], [self.expr(e.right)])
         if kind is ir.InSet:
@@ -121,19 +129,37 @@ class _Generator:
         if kind is ir.Not:
             return py.UnaryOp(py.Not(), self.expr(e.operand))
         if kind is ir.Neg:
-            return py.UnaryOp(py.USub(), self.expr(e.operand))
+            return _exact("minus", self.expr(e.operand))
         if kind is ir.If:
             return py.IfExp(self.expr(e.cond), self.expr(e.then), self.expr(e.otherwise))
         if kind is ir.MinMax:
             return _call(e.op, *[self.expr(a) for a in e.args]) if len(e.args) > 1 else self.expr(e.args[0])
         if kind is ir.Round:
-            return _call("round_money", self.expr(e.operand), _const(e.mode))
+            return self.rounded(e.operand, e.mode)
         if kind is ir.NotApplicable:
             return _call("na", _const(e.reason))
         raise TypeError(f"unknown IR node {kind.__name__}")
 
     def _read(self, ident: str, key) -> py.expr:
-        return _call("check", _name(ident)) if key in self.may_na else _name(ident)
+        return _call("check", _name(ident)) if key in self.may_na and not self.plain_reads else _name(ident)
+
+    plain_reads = False  # inside a guarded leaf every may-NA read has already been checked
+
+    def lookup(self, e) -> py.expr:
+        """A table or brackets call; it returns a value or a NotApplicable."""
+        if isinstance(e, ir.TableRef):
+            return _call(self.table_ids[e.name], _name("day"), *[self.expr(a) for a in e.args])
+        b = self.p.brackets[e.name]
+        base = self.expr(b.cumulative) if b.cumulative is not None else self.constant(Decimal(0))
+        return _call(self.bracket_ids[e.name], _name("day"), self.expr(b.on), base)
+
+    def rounded(self, e: ir.Expr, mode: str) -> py.expr:
+        """Quantize to the fen inline, unless the value is already in fen."""
+        value = self.expr(e)
+        if in_fen(e, self.p):
+            return value
+        method = py.Attribute(value, "quantize", py.Load())
+        return py.Call(method, [_name("FEN"), _const(MODES[mode]), _name("ROUNDING")], [])
 
     # ---- versions
     def _validity_test(self, v: ir.Validity) -> py.expr | None:
@@ -150,7 +176,7 @@ class _Generator:
         """if/elif over versions by service date; body(version) gives the statements of one."""
         if len(versions) == 1 and versions[0].validity == ir.ALWAYS:
             return body(versions[0])
-        missing = [_raise(_call("no_version", _const(name), _name("day")))]
+        missing = [missing_version(name)]
         chain = missing
         for v in reversed(versions):
             test = self._validity_test(v.validity)
@@ -175,7 +201,7 @@ class _Generator:
                     out.append(py.If(test, self.row_result(row), []))
             if table.hit == "unique":
                 out.append(py.If(py.Compare(_call("len", _name("hits")), [py.Gt()], [_const(1)]),
-                                 [_raise(_call("overlap", _const(table.name), _name("hits")))], []))
+                                 [py.Return(_call("overlap", _const(table.name), _name("hits")))], []))
                 for row in version.rows:
                     out.append(py.If(py.Compare(_name("hits"), [py.Eq()], [py.List([_const(row.index)], py.Load())]),
                                      self.row_result(row), []))
@@ -183,7 +209,7 @@ class _Generator:
                 out.extend(self.row_result(version.default))
             else:
                 tup = py.Tuple([_name(a) for a in args], py.Load())
-                out.append(_raise(_call("no_row", _const(table.name), tup)))
+                out.append(py.Return(_call("no_row", _const(table.name), tup)))
             return out
 
         return _function(self.table_ids[table.name], ["day"] + args,
@@ -191,7 +217,7 @@ class _Generator:
 
     def row_result(self, row: ir.Row) -> list:
         if isinstance(row.output, ir.NotApplicable):
-            return [_raise(_call("NotApplicable", _const(row.output.reason)))]
+            return [py.Return(self.constant(NotApplicable(row.output.reason)))]
         return [py.Return(self.expr(row.output))]
 
     def cell(self, cell: ir.Cell, arg: py.expr) -> py.expr | None:
@@ -216,7 +242,9 @@ class _Generator:
                               for band in version.bands], py.Load())
             top = _call("bracket_sum", py.BinOp(_name("base"), py.Add(), _name("amount")), bands)
             low = _call("bracket_sum", _name("base"), bands)
-            return [py.Return(_call("round_money", py.BinOp(top, py.Sub(), low), _const(b.rounding)))]
+            value = _exact("subtract", top, low)
+            method = py.Attribute(value, "quantize", py.Load())
+            return [py.Return(py.Call(method, [_name("FEN"), _const(MODES[b.rounding]), _name("ROUNDING")], []))]
 
         return _function(self.bracket_ids[b.name], ["day", "amount", "base"],
                          self.versioned(b.name, b.versions, body))
@@ -228,8 +256,8 @@ class _Generator:
         reads: list = []
         for name, ident in self.input_ids.items():
             if p.inputs[name].optional:
-                missing = f"M{ident[1:]}"
-                value = py.Call(py.Attribute(_name("claim"), "get", py.Load()), [_const(name), _name(missing)], [])
+                missing = self.constant(NotApplicable(f"缺少输入 `{name}`"))
+                value = py.Call(py.Attribute(_name("claim"), "get", py.Load()), [_const(name), missing], [])
             else:
                 value = py.Subscript(_name("claim"), _const(name), py.Load())
             reads.append((ident, _assign(ident, value), name))
@@ -239,11 +267,15 @@ class _Generator:
             body.append(_assign(ident, get))
         in_force, requirements = self.scope()
         body.extend(in_force)
-        # Rules first: a requirement may read a rule. Every rule catches its own NotApplicable,
-        # so computing them for a claim that turns out to be out of scope is harmless.
+        # A requirement that reads a rule must come after the rules; each rule settles its own
+        # NotApplicable, so computing rules for a claim that is then out of scope is harmless.
+        reads_rules = any(isinstance(n, ir.RuleRef) for r in p.scope for n in _walk(r.expr))
+        if not reads_rules:
+            body.extend(requirements)
         for name, rule in p.rules.items():
             body.extend(self.rule(name, rule))
-        body.extend(requirements)
+        if reads_rules:
+            body.extend(requirements)
         outputs = py.Dict([_const(r.name) for r in p.outputs], [_name(self.rule_ids[r.name]) for r in p.outputs])
         after = {}
         for update in p.updates:
@@ -253,10 +285,7 @@ class _Generator:
         body.append(py.Return(_call("Outcome", _const(True), _const(None), outputs, state)))
         used = {n.id for stmt in body for n in py.walk(stmt) if isinstance(n, py.Name)}
         body[1:1] = [stmt for ident, stmt, _ in reads if ident in used]
-        self.header += [_assign(f"M{ident[1:]}", _call("Missing", _const(name)))
-                        for ident, _, name in reads if ident in used and p.inputs[name].optional]
-        with_ctx = py.With([py.withitem(_call("localcontext", _name("EXACT")), None)], body)
-        return _function("evaluate", ["claim", "state"], [with_ctx])
+        return _function("evaluate", ["claim", "state"], body)
 
     def scope(self) -> tuple[list, list]:
         """(the in-force date check, the requirements); both return an out-of-scope Outcome."""
@@ -280,20 +309,100 @@ class _Generator:
 
     def rule(self, name: str, rule: ir.Rule) -> list:
         ident = self.rule_ids[name]
+        money = rule.type == ir.MONEY
 
         def body(version: ir.RuleVersion) -> list:
-            if rule.type == ir.MONEY and isinstance(version.expr, ir.Const):
-                return [_assign(ident, self.constant(round_money(version.expr.value, rule.rounding)))]
-            value = self.expr(version.expr)
-            if rule.type == ir.MONEY:
-                value = _call("round_money", value, _const(rule.rounding))
+            if ("rule", name) in self.may_na:
+                stmts = self.statements(version.expr, ident, money, rule.rounding)
+                if stmts is not None:
+                    return stmts
+            value = self.rounded(version.expr, rule.rounding) if money else self.expr(version.expr)
             return [_assign(ident, value)]
 
-        stmts = self.versioned(name, rule.versions, body)
         if ("rule", name) not in self.may_na:
-            return stmts
+            return self.versioned(name, rule.versions, body)
+        missing = self.versioned_values(name, rule.versions, body, ident)
+        if all(self.statements(v.expr, ident, money, rule.rounding) is not None for v in rule.versions):
+            return missing
         handler = py.ExceptHandler(_name("NotApplicable"), "exc", [_assign(ident, _name("exc"))])
-        return [py.Try(stmts, [handler], [], [])]
+        return [py.Try(missing, [handler], [], [])]
+
+    def versioned_values(self, name, versions, body, ident) -> list:
+        """Versions for a rule that may be NA: a missing version is assigned, not raised."""
+        chain = self.versioned(name, versions, body)
+        return _replace_raise(chain, ident)
+
+    def statements(self, e: ir.Expr, target: str, money: bool, mode: str) -> list | None:
+        """A rule as if/else statements that assign a value or a NotApplicable; None if its shape needs try."""
+        if isinstance(e, ir.NotApplicable):
+            return [_assign(target, self.constant(NotApplicable(e.reason)))]
+        if isinstance(e, ir.If) and self.strict(e.cond):
+            then = self.statements(e.then, target, money, mode)
+            other = self.statements(e.otherwise, target, money, mode)
+            if then is None or other is None:
+                return None
+            return self.guarded(e.cond, target, [py.If(self.plain(e.cond), then, other)])
+        if isinstance(e, (ir.TableRef, ir.BracketsRef)) and all(self.strict(a) for a in _lookup_args(e, self.p)):
+            lookup = self.plain_lookup(e)
+            if money and not in_fen(e, self.p):
+                return None
+            return self.guarded_all(_lookup_args(e, self.p), target, [_assign(target, lookup)])
+        if self.strict(e):
+            value = self.plain_rounded(e, mode) if money else self.plain(e)
+            return self.guarded(e, target, [_assign(target, value)])
+        return None
+
+    def strict(self, e: ir.Expr) -> bool:
+        """No NotApplicable, lookup or lazy construct around a may-NA read: all reads can be checked first."""
+        for node in _walk(e):
+            if isinstance(node, (ir.NotApplicable, ir.TableRef, ir.BracketsRef)):
+                return False
+            if isinstance(node, (ir.If, ir.Logic)) and any(self.na_reads(c) for c in _children(node)[1:]):
+                return False
+        return True
+
+    def na_reads(self, e: ir.Expr) -> list:
+        """Identifiers of may-NA inputs and rules that e reads, in evaluation order, once each."""
+        out = []
+        for node in _walk(e):
+            key = ("input", node.name) if isinstance(node, ir.InputRef) else \
+                ("rule", node.name) if isinstance(node, ir.RuleRef) else None
+            if key in self.may_na:
+                ident = self.input_ids[node.name] if key[0] == "input" else self.rule_ids[node.name]
+                if ident not in out:
+                    out.append(ident)
+        return out
+
+    def guarded(self, e: ir.Expr, target: str, body: list) -> list:
+        return self.guarded_all([e], target, body)
+
+    def guarded_all(self, exprs, target: str, body: list) -> list:
+        reads = [i for e in exprs for i in self.na_reads(e)]
+        for ident in reversed(list(dict.fromkeys(reads))):
+            test = py.Compare(py.Attribute(_name(ident), "__class__", py.Load()), [py.Is()], [_name("NotApplicable")])
+            body = [py.If(test, [_assign(target, _name(ident))], body)]
+        return body
+
+    def plain(self, e: ir.Expr) -> py.expr:
+        self.plain_reads = True
+        try:
+            return self.expr(e)
+        finally:
+            self.plain_reads = False
+
+    def plain_rounded(self, e: ir.Expr, mode: str) -> py.expr:
+        self.plain_reads = True
+        try:
+            return self.rounded(e, mode)
+        finally:
+            self.plain_reads = False
+
+    def plain_lookup(self, e) -> py.expr:
+        self.plain_reads = True
+        try:
+            return self.lookup(e)
+        finally:
+            self.plain_reads = False
 
     def update(self, update: ir.Update, after: dict) -> list:
         acc = self.acc_ids[update.target]
@@ -303,7 +412,18 @@ class _Generator:
             decl = _assign(target, _name(acc))
             self._declared.append(decl)
             stmts.append(decl)
-        add = _assign(target, py.BinOp(_name(target), py.Add(), self.expr(update.amount)))
+        parts = [update.amount] + ([update.when] if update.when is not None else [])
+        if all(self.strict(e) for e in parts):
+            # NotApplicable in the condition or the amount skips the update: test the reads first.
+            add = _assign(target, _exact("add", _name(target), self.plain(update.amount)))
+            inner = [add] if update.when is None else [py.If(self.plain(update.when), [add], [])]
+            reads = list(dict.fromkeys(i for e in parts for i in self.na_reads(e)))
+            for ident in reversed(reads):
+                test = py.Compare(py.Attribute(_name(ident), "__class__", py.Load()), [py.Is()],
+                                  [_name("NotApplicable")])
+                inner = [py.If(test, [py.Pass()], inner)]
+            return stmts + inner
+        add = _assign(target, _exact("add", _name(target), self.expr(update.amount)))
         inner = [add] if update.when is None else [py.If(self.expr(update.when), [add], [])]
         handler = py.ExceptHandler(_name("NotApplicable"), None, [py.Pass()])
         return stmts + [py.Try(inner, [handler], [], [])]
@@ -318,11 +438,68 @@ class _Generator:
         doc = py.Expr(_const(f"Generated by policylang from {self.p.file}; do not edit."))
         imports = [
             py.Import([py.alias("datetime")]),
-            py.ImportFrom("decimal", [py.alias("Decimal"), py.alias("localcontext")], 0),
+            py.ImportFrom("decimal", [py.alias("Decimal")], 0),
             py.ImportFrom("policylang.runtime", [py.alias(n) for n in RUNTIME_NAMES], 0),
         ]
         tree = py.Module([doc] + imports + self.header + functions + [entry], [])
         return py.fix_missing_locations(tree)
+
+
+def _exact(method: str, *args) -> py.Call:
+    """EXACT.add(a, b) …: exact arithmetic without switching the thread's decimal context."""
+    return py.Call(py.Attribute(_name("EXACT"), method, py.Load()), list(args), [])
+
+
+def missing_version(name: str) -> py.Return:
+    return py.Return(_call("no_version", _const(name), _name("day")))
+
+
+def _replace_raise(stmts: list, ident: str) -> list:
+    """In a rule's version chain, a missing version assigns its NotApplicable instead of returning it."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, py.Return):
+            out.append(_assign(ident, stmt.value))
+        elif isinstance(stmt, py.If):
+            out.append(py.If(stmt.test, _replace_raise(stmt.body, ident), _replace_raise(stmt.orelse, ident)))
+        else:
+            out.append(stmt)
+    return out
+
+
+def _walk(e):
+    yield e
+    for child in _children(e):
+        yield from _walk(child)
+
+
+def _lookup_args(e, policy) -> list:
+    if isinstance(e, ir.TableRef):
+        return list(e.args)
+    b = policy.brackets[e.name]
+    return [b.on] + ([b.cumulative] if b.cumulative is not None else [])
+
+
+def in_fen(e: ir.Expr, policy: ir.Policy) -> bool:
+    """True when e's money value is already a whole number of fen, so rounding cannot change it.
+
+    Inputs and accumulators qualify because claims.py refuses money with more than two decimals.
+    """
+    if isinstance(e, ir.Const):
+        return e.type == ir.MONEY and e.value.as_tuple().exponent >= -2
+    if isinstance(e, (ir.InputRef, ir.AccRef, ir.RuleRef)):
+        return e.type == ir.MONEY
+    if isinstance(e, (ir.BracketsRef, ir.Round, ir.NotApplicable)):
+        return True
+    if isinstance(e, ir.Arith):
+        return e.op in "+-" and in_fen(e.left, policy) and in_fen(e.right, policy)
+    if isinstance(e, ir.MinMax):
+        return all(in_fen(a, policy) for a in e.args)
+    if isinstance(e, ir.If):
+        return in_fen(e.then, policy) and in_fen(e.otherwise, policy)
+    if isinstance(e, ir.Neg):
+        return in_fen(e.operand, policy)
+    return False
 
 
 _CMP = {"==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt, ">=": py.GtE}
