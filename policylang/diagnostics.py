@@ -30,9 +30,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # syntax (E01xx)
     "E0101": ("unexpected character {char!r}", "{hint}"),
     "E0102": ("unexpected {found}; expected {expected}", "{hint}"),
-    "E0103": ("unexpected end of file; expected {expected}", "a block may be missing its closing `}`"),
+    "E0103": ("unexpected end of {where}; expected {expected}", "{hint}"),
     "E0104": ("invalid date {text!r}", "dates are written YYYY-MM-DD, e.g. 2024-01-01"),
-    "E0105": ("the file cannot be read: {reason}", ""),
+    "E0105": ("the file cannot be read: {reason}", "{hint}"),
+    "E0106": ("the expression is nested too deeply", "split it into several rules"),
     # names (E02xx)
     "E0201": ("unknown name `{name}`", "{hint}"),
     "E0202": ("`{name}` is defined twice", "the first definition is at {first}"),
@@ -51,7 +52,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0303": ("{left} compared with {right}", "{hint}"),
     "E0304": ("`{func}` expects {expected}", "{hint}"),
     "E0305": ("a condition must be bool, found {found}", "{hint}"),
-    "E0306": ("table `{name}` has {cols} columns but the row has {cells} cells", "every row gives one cell per column"),
+    "E0306": ("table `{name}` has {cols} but the row has {cells}", "every row gives one cell per column"),
     "E0307": ("bracket bands of `{name}` must be rates, found {found}", "write each band's rate as e.g. 60%"),
     "E0308": ("money literal {text} has more than two decimals", "money is exact to the fen (分): at most two decimals"),
     "E0309": ("rounding mode `{name}` is unknown", "use one of: {known}"),
@@ -63,12 +64,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0405": ("accumulator `{name}` must be `per person per 医保年度`", "accumulators reset each 医保年度 for each person"),
     "E0406": ("`until` {until} is before `from` {start}", "swap the dates"),
     "E0407": ("hit policy of table `{name}` is missing", "say `first` (first matching row wins) or `unique` (overlap is an error)"),
-    "E0408": ("example `{name}` sets `{field}` twice", ""),
+    "E0408": ("example `{name}` sets `{field}` twice", "{hint}"),
     "E0409": ("output `{name}` uses platform name `{platform}` that is not known", "known names: {known}"),
     "E0410": ("the prelude is not used", "add `use prelude` so 险种, 就诊类型, 机构级别 … are known"),
     "E0411": ("example `{name}` is missing required input `{field}`", "every claim must give every required input"),
     "E0412": ("band of `{name}` starts at {lo} but the previous band ends at {prev}", "bands must be ascending and contiguous"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
+    "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)
     "E0501": ("example failed", ""),
 }
@@ -115,8 +117,9 @@ class SourceCache:
                 self._texts[file] = Path(file).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 self._texts[file] = ""
-        lines = self._texts[file].splitlines()
-        return lines[line - 1] if 0 < line <= len(lines) else None
+        # Count lines as the lexer does, at "\n" only: splitlines() would also break at \f, \v, \u2028 …
+        lines = self._texts[file].split("\n")
+        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else None
 
 
 def render(diag: Diagnostic, sources: SourceCache) -> str:

@@ -15,6 +15,8 @@ from policylang.syntax import ast
 
 ERROR = ir.Type("error")
 FUNCTIONS = ("min", "max", "round")
+# Checking recurses a few frames per level; far below Python's limit, far above any real policy.
+MAX_DEPTH = 150
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Env:
     brackets: dict  # name -> ir.Type
     accumulators: dict  # name -> ir.Type
     members: dict = field(default_factory=dict)  # member name -> [enum names]
+    unused_prelude: frozenset = frozenset()  # names the prelude declares when the policy does not use it
 
     def __post_init__(self):
         for enum in self.enums.values():
@@ -48,13 +51,26 @@ class ExprChecker:
         self.inputs_used: set = set()
         self.table_deps: set = set()
         self.bracket_deps: set = set()
+        self.expanding: set = set()  # tables whose column expressions are being checked
+        self.depth = 0
+        self.too_deep = False
 
     def error(self, code: str, span: Span, **args):
         self.errors.append(Diagnostic(code, span, args))
 
     def check(self, node: ast.Expr, expected: ir.Type | None = None) -> ir.Expr:
+        if self.depth >= MAX_DEPTH:
+            # Report once, at the outermost node that is too deep, not at every level below it.
+            if not self.too_deep:
+                self.too_deep = True
+                self.error("E0106", node.span)
+            return ir.Const(None, ERROR, node.span)
         method = getattr(self, "_" + type(node).__name__)
-        return method(node, expected)
+        self.depth += 1
+        try:
+            return method(node, expected)
+        finally:
+            self.depth -= 1
 
     def expect(self, node: ast.Expr, expected: ir.Type, what: str = "") -> ir.Expr:
         """Check and require a type, with a hint for the usual slips."""
@@ -113,17 +129,35 @@ class ExprChecker:
         if len(owners) > 1:
             self.error("E0211", node.span, name=node.name, enums=", ".join(owners))
             return ir.Const(None, ERROR, node.span)
-        self.error("E0201", node.span, name=node.name,
-                   hint=did_you_mean(node.name, self.env.all_names()) or "declare it with `input`, `rule` or `table`")
+        self.error("E0201", node.span, name=node.name, hint=unknown_name_hint(node.name, self.env))
         return ir.Const(None, ERROR, node.span)
+
+    def _bare_member(self, node) -> bool:
+        """A name that can only be an enumeration member, whose type comes from what it is compared with."""
+        env = self.env
+        return (isinstance(node, ast.Name) and node.name in env.members and node.name not in env.inputs
+                and node.name not in env.rules and node.name not in env.accumulators
+                and node.name not in env.tables and node.name not in env.brackets)
 
     def _table(self, name, args_ast, type_, span, explicit=False):
         self.table_deps.add(name)
+        if name in self.expanding:
+            # A table whose columns read itself: stop here; ordering reports the cycle (E0207).
+            return ir.Const(None, ERROR, span)
         _, column_types, _ = self.env.tables[name]
         args = []
-        for i, arg in enumerate(args_ast):
-            want = column_types[i] if column_types and i < len(column_types) else None
-            args.append(self.expect(arg, want) if (explicit and want) else self.check(arg, want))
+        saved = self.rule_deps, self.table_deps, self.bracket_deps
+        self.rule_deps, self.table_deps, self.bracket_deps = set(), set(), set()
+        self.expanding.add(name)
+        try:
+            for i, arg in enumerate(args_ast):
+                want = column_types[i] if column_types and i < len(column_types) else None
+                args.append(self.expect(arg, want) if (explicit and want) else self.check(arg, want))
+        finally:
+            self.expanding.discard(name)
+            # What the columns read is the table's dependency, recorded where the table is defined;
+            # copying it here would make a cycle through a table look like a self-reference.
+            self.rule_deps, self.table_deps, self.bracket_deps = saved
         return ir.TableRef(name, tuple(args), type_, span)
 
     # ---- compound
@@ -160,7 +194,7 @@ class ExprChecker:
         mode = "half_up"
         if len(node.args) == 2:
             m = node.args[1]
-            mode = m.name if isinstance(m, ast.Name) else "?"
+            mode = m.name if isinstance(m, ast.Name) else getattr(m, "text", "?")  # say what was written
             if mode not in ir.ROUNDING_MODES:
                 self.error("E0309", m.span, name=mode, known=", ".join(ir.ROUNDING_MODES))
                 return ir.Const(None, ERROR, node.span)
@@ -171,7 +205,9 @@ class ExprChecker:
         if node.op == "not":
             return ir.Not(self.condition(node.operand), node.span)
         operand = self.check(node.operand, expected)
-        if operand.type not in ir.NUMERIC and operand.type != ERROR:
+        if operand.type == ERROR:  # already reported; a Neg of nothing would break constant()
+            return ir.Const(None, ERROR, node.span)
+        if operand.type not in ir.NUMERIC:
             self.error("E0302", node.span, op="-", left=str(operand.type), right="nothing", hint="")
             return ir.Const(None, ERROR, node.span)
         return ir.Neg(operand, operand.type, node.span)
@@ -208,6 +244,7 @@ class ExprChecker:
             if not isinstance(checked, ir.Const):
                 self.error("E0304", item.span, func="in", expected="constant members",
                            hint="a set lists members or literals")
+                checked = ir.Const(None, ERROR, item.span)
             items.append(checked.value)
         return ir.InSet(operand, tuple(items), node.negated, next(self.ids), node.span)
 
@@ -228,8 +265,13 @@ class ExprChecker:
         return ir.Arith(node.op, left, right, result, node.span)
 
     def _compare(self, node: ast.BinOp):
-        left = self.check(node.left)
-        right = self.check(node.right, left.type if left.type != ERROR else None)
+        if self._bare_member(node.left) and not self._bare_member(node.right):
+            # `基层 == 医院类型`: the field on the right says which enumeration 基层 belongs to.
+            right = self.check(node.right)
+            left = self.check(node.left, right.type if right.type != ERROR else None)
+        else:
+            left = self.check(node.left)
+            right = self.check(node.right, left.type if left.type != ERROR else None)
         if isinstance(left, ir.Const) and left.type.name == "enum" and right.type.name == "enum" \
                 and left.type != right.type:
             left = self.check(node.left, right.type)
@@ -237,7 +279,9 @@ class ExprChecker:
             return ir.Const(None, ERROR, node.span)
         if left.type != right.type:
             self.error("E0303", node.span, left=describe(left.type), right=describe(right.type),
-                       hint=compare_hint(left.type, right.type))
+                       hint=compare_hint(left.type, right.type,
+                                         next((side.value for side in (left, right)
+                                               if isinstance(side, ir.Const) and side.type == ir.TEXT), None)))
             return ir.Const(None, ERROR, node.span)
         ordered = left.type in ir.NUMERIC or left.type == ir.DATE
         if node.op not in ("==", "!=") and not ordered:
@@ -287,16 +331,18 @@ def arith_hint(op: str, left: ir.Type, right: ir.Type) -> str:
     return ""
 
 
-def compare_hint(left: ir.Type, right: ir.Type) -> str:
+def compare_hint(left: ir.Type, right: ir.Type, text: str | None = None) -> str:
     pair = {left.name, right.name}
     if pair == {"money", "rate"}:
-        return "money compared with a rate: compare money with money (e.g. 1200元) or a rate with a rate"
+        return "compare money with money (e.g. 1200元) or a rate with a rate"
     if pair == {"money", "number"}:
         return "write the amount with its unit, e.g. 1200元"
     if pair == {"rate", "number"}:
         return "write the rate with %, e.g. 50%"
     if pair == {"rate", "points"}:
         return "percentage points measure a change; compare a rate with a rate such as 50%"
+    if "text" in pair and "enum" in pair:  # 病种 == "肺结核"
+        return f"members are written without quotes: {text}" if text else "members are written without quotes"
     return ""
 
 
@@ -304,12 +350,23 @@ def mismatch_hint(expected: ir.Type, found: ir.Type, node) -> str:
     if expected == ir.MONEY and found == ir.NUMBER and isinstance(node, ast.Literal):
         return f"write the amount with its unit: {node.text}元"
     if expected == ir.RATE and found == ir.NUMBER and isinstance(node, ast.Literal):
+        if 0 < node.value < 1:  # 0.65 is a fraction: the author means 65%, not 0.65%
+            return f"write the rate with %: {(node.value * 100).normalize():f}%"
         return f"write the rate with %: {node.text}%"
+    if expected == ir.DATE and found == ir.NUMBER and isinstance(node, ast.BinOp):
+        return "dates are written YYYY-MM-DD with two-digit month and day, e.g. 2024-01-01"
     if expected == ir.RATE and found == ir.POINTS:
         return "percentage points are a change of rate; add them to a rate: 基础比例 + 2pp"
     if expected == ir.MONEY and found == ir.RATE:
         return "a rate is not money; multiply it by an amount: 政策范围内费用 × 65%"
     return ""
+
+
+def unknown_name_hint(name: str, env: Env) -> str:
+    """Point at `use prelude` when the name is the prelude's: declaring it again would be wrong."""
+    if name in env.unused_prelude:
+        return f"`{name}` is declared in the prelude: add `use prelude`"
+    return did_you_mean(name, env.all_names()) or "declare it with `input`, `rule` or `table`"
 
 
 def constant(value: ir.Expr) -> object:

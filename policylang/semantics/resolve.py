@@ -11,7 +11,7 @@ from decimal import Decimal
 from policylang import ir
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from policylang.platform import OUTPUT_NAMES
-from policylang.semantics.expressions import ERROR, Env, ExprChecker, constant
+from policylang.semantics.expressions import ERROR, Env, ExprChecker, constant, unknown_name_hint
 from policylang.syntax import ast
 
 PER_WHO = ("person", "个人", "每人")
@@ -25,6 +25,8 @@ class Resolver:
         self.errors: list[Diagnostic] = []
         self.ids = itertools.count(1)
         self.names: dict[str, Span] = {}
+        self.unused_prelude: frozenset = frozenset()
+        self.bad_use = False
 
     def error(self, code: str, span: Span, **args):
         self.errors.append(Diagnostic(code, span, args))
@@ -33,11 +35,16 @@ class Resolver:
         """Values and types live in separate namespaces (input 险种 has type 险种)."""
         names = self.names if namespace is None else namespace
         if name in names:
-            first = names[name]
-            self.error("E0202", span, name=name, first=f"{first.file}:{first.line}:{first.col}")
+            self.error("E0202", span, name=name, first=self.where(names[name]))
             return False
         names[name] = span
         return True
+
+    def where(self, span: Span) -> str:
+        """A location for a hint. The prelude's path is the installation's, so name it by line."""
+        if self.prelude is not None and span.file == self.prelude.file:
+            return f"line {span.line} of the prelude"
+        return f"{span.file}:{span.line}:{span.col}"
 
     # ------------------------------------------------------------------ entry
     def run(self) -> ir.Policy:
@@ -50,7 +57,13 @@ class Resolver:
         for use in uses:
             if use.name != "prelude":
                 self.error("E0206", use.span, name=use.name)
+                self.bad_use = True
         base = self.prelude.decls if (self.prelude and any(u.name == "prelude" for u in uses)) else ()
+        if self.prelude and not base:
+            # So that `unknown name 险种` can say where 险种 comes from.
+            self.unused_prelude = frozenset(
+                itertools.chain.from_iterable([d.name, *(m.name for m in getattr(d, "members", ()))]
+                                              for d in self.prelude.decls if hasattr(d, "name")))
         base_kind = defaultdict(list)
         for d in base:
             base_kind[type(d)].append(d)
@@ -58,7 +71,7 @@ class Resolver:
         enums = self.enums(base_kind[ast.EnumDecl] + by_kind[ast.EnumDecl])
         inputs = self.inputs(base_kind[ast.InputDecl] + by_kind[ast.InputDecl], enums)
         groups = self.group(by_kind[ast.RuleDecl] + by_kind[ast.TableDecl] + by_kind[ast.BracketsDecl])
-        accumulators = self.accumulators(by_kind[ast.AccumulatorDecl])
+        accumulators = self.accumulators(by_kind[ast.AccumulatorDecl], enums)
 
         rule_types, table_sigs, bracket_types = {}, {}, {}
         for name, versions in groups.items():
@@ -71,7 +84,7 @@ class Resolver:
             else:
                 bracket_types[name] = t
         env = Env(enums, inputs, rule_types, table_sigs, bracket_types,
-                  {n: a.type for n, a in accumulators.items()})
+                  {n: a.type for n, a in accumulators.items()}, unused_prelude=self.unused_prelude)
         self.env = env
         deps: dict[str, set] = {}
         # Column types come from the default column expressions.
@@ -139,7 +152,7 @@ class Resolver:
             members = []
             for m in d.members:
                 if m.name in seen:
-                    self.error("E0202", m.span, name=m.name, first=str(seen[m.name]))
+                    self.error("E0202", m.span, name=m.name, first=self.where(seen[m.name]))
                     continue
                 seen[m.name] = m.span
                 members.append(ir.Member(m.name, m.label, m.codes, m.span))
@@ -151,9 +164,12 @@ class Resolver:
             return ir.SCALARS[name]
         if name in enums:
             return ir.enum_type(name)
-        self.error("E0203", span, name=name,
-                   hint=did_you_mean(name, list(ir.SCALARS) + list(enums))
-                   or f"types: {', '.join(ir.SCALARS)} or an enumeration")
+        if name in self.unused_prelude:
+            hint = f"`{name}` is declared in the prelude: add `use prelude`"
+        else:
+            hint = (did_you_mean(name, list(ir.SCALARS) + list(enums))
+                    or f"types: {', '.join(ir.SCALARS)} or an enumeration")
+        self.error("E0203", span, name=name, hint=hint)
         return ERROR
 
     def inputs(self, decls, enums) -> dict:
@@ -172,8 +188,8 @@ class Resolver:
 
     def edge_inputs(self, inputs, meta) -> tuple:
         """The service date and the person's id: the prelude's 就诊日期 and 人员编号."""
-        if "就诊日期" not in inputs or "人员编号" not in inputs:
-            self.error("E0410", meta.span)
+        if ("就诊日期" not in inputs or "人员编号" not in inputs) and not self.bad_use:
+            self.error("E0410", meta.span)  # not again when a misspelt `use` was already reported
         return "就诊日期", "人员编号"
 
     # ------------------------------------------------------------------ definitions
@@ -183,7 +199,10 @@ class Resolver:
             if d.name in groups:
                 first = groups[d.name][0]
                 if type(first) is not type(d) or first.type_name != d.type_name:
-                    self.error("E0404", d.span, name=d.name)
+                    if _undated(first) and _undated(d):  # not meant as versions: a name reused
+                        self.error("E0202", d.span, name=d.name, first=self.where(first.span))
+                    else:
+                        self.error("E0404", d.span, name=d.name)
                     continue
                 groups[d.name].append(d)
             elif self.declare(d.name, d.span):
@@ -202,6 +221,9 @@ class Resolver:
             a_start, b_start = a.start or _MIN, b.start or _MIN
             a_end, b_end = a.end or _MAX, b.end or _MAX
             if a_start <= b_end and b_start <= a_end:
+                if _undated(da) and _undated(db):  # a pasted duplicate, not a new version
+                    self.error("E0202", db.span, name=name, first=self.where(da.span))
+                    continue
                 self.error("E0403", db.span, name=name, date=max(a_start, b_start).isoformat()
                            if max(a_start, b_start) != _MIN else "every date")
         return result
@@ -228,6 +250,9 @@ class Resolver:
 
     def const(self, checker, node, want) -> object:
         value = checker.expect(node, want) if want not in (None, ERROR) else checker.check(node)
+        return self.value_of(node, value)
+
+    def value_of(self, node, value) -> object:
         if isinstance(value, ir.NotApplicable):
             return value
         try:
@@ -249,7 +274,8 @@ class Resolver:
             rows = []
             for index, row in enumerate(d.rows, 1):
                 if len(row.cells) != len(columns):
-                    self.error("E0306", row.span, name=name, cols=len(columns), cells=len(row.cells))
+                    self.error("E0306", row.span, name=name, cols=_count(len(columns), "column"),
+                               cells=_count(len(row.cells), "cell"))
                     continue
                 cells = tuple(self.cell(checker, c, t) for c, t in zip(row.cells, column_types))
                 output = self.const(checker, row.output, type_)
@@ -288,29 +314,41 @@ class Resolver:
         cumulative = checker.expect(first.cumulative, ir.MONEY) if first.cumulative else None
         out = []
         for validity, d in zip(self.validities(name, versions), versions):
-            bands, prev = [], None
+            bands, prev, prev_known = [], None, True
             for index, b in enumerate(d.bands, 1):
                 low = self.const(checker, b.low, ir.MONEY)
                 high = self.const(checker, b.high, ir.MONEY) if b.high is not None else None
-                rate = self.const(checker, b.rate, ir.RATE)
-                if isinstance(low, Decimal) and ((prev is None and index > 1) or (index > 1 and prev != low)
-                                                 or (high is not None and isinstance(high, Decimal) and high <= low)):
-                    self.error("E0412", b.span, name=name, lo=low, prev=prev if prev is not None else "∞")
-                prev = high
+                rate = self.band_rate(checker, name, b.rate)
+                backwards = isinstance(low, Decimal) and isinstance(high, Decimal) and high <= low
+                if backwards:
+                    self.error("E0414", b.span, name=name, lo=f"{low}元", hi=f"{high}元")
+                elif isinstance(low, Decimal) and index > 1 and prev_known and prev != low:
+                    self.error("E0412", b.span, name=name, lo=f"{low}元",
+                               prev=f"{prev}元" if prev is not None else "∞")
+                # A bound that is itself wrong (already reported) says nothing about where the next band starts.
+                prev, prev_known = high, not backwards and (b.high is None or isinstance(high, Decimal))
                 bands.append(ir.Band(index, low, high, rate, b.clause or d.options.clause, b.span))
             out.append(ir.BracketsVersion(validity, tuple(bands), d.options.clause, d.span))
         out.sort(key=lambda v: v.validity.start or _MIN)
         rounding = first.options.rounding[0] if first.options.rounding else "half_up"
         return ir.Brackets(name, on, cumulative, tuple(out), rounding, first.options.doc, first.span)
 
-    def accumulators(self, decls) -> dict:
+    def band_rate(self, checker, name, node) -> object:
+        """A band's rate; a band that pays money or a number gets the registry's own message (E0307)."""
+        value = checker.check(node, ir.RATE)
+        if value.type not in (ir.RATE, ERROR) and not isinstance(value, ir.NotApplicable):
+            self.error("E0307", node.span, name=name, found=str(value.type))
+            return None
+        return self.value_of(node, value)
+
+    def accumulators(self, decls, enums) -> dict:
         result = {}
         for d in decls:
             if not self.declare(d.name, d.span):
                 continue
             if d.per_who not in PER_WHO or d.per_period not in PER_PERIOD:
                 self.error("E0405", d.span, name=d.name)
-            t = self.type_of(d.type_name, d.type_span, {})
+            t = self.type_of(d.type_name, d.type_span, enums)  # an enum is known, only not allowed here
             if t not in (ir.MONEY, ir.NUMBER, ERROR):
                 self.error("E0301", d.type_span, expected="money or number", found=str(t),
                            hint="an accumulator adds up amounts or counts")
@@ -384,14 +422,16 @@ class Resolver:
                 field_names = {i.field: n for n, i in inputs.items() if i.field}
                 name = field_names.get(name, name)
                 if name in seen:
-                    self.error("E0408", a.span, name=d.name, field=a.name)
+                    self.error("E0408", a.span, name=d.name, field=a.name,
+                               hint=f"`{a.name}` is the platform field of `{name}`" if a.name != name else "")
                 seen.add(name)
                 if name not in inputs:
                     if name in self.env.inputs:
                         given.append((name, self.const(checker, a.expr, self.env.inputs[name].type), a.span))
                         continue
-                    self.error("E0201", a.span, name=a.name,
-                               hint=did_you_mean(a.name, list(inputs)) or "an example sets the policy's inputs")
+                    hint = (unknown_name_hint(a.name, self.env) if a.name in self.unused_prelude
+                            else did_you_mean(a.name, list(inputs)) or "an example sets the policy's inputs")
+                    self.error("E0201", a.span, name=a.name, hint=hint)
                     continue
                 given.append((name, self.const(checker, a.expr, inputs[name].type), a.span))
             for missing in sorted(required - seen):
@@ -423,6 +463,14 @@ class Resolver:
 import datetime as _dt  # noqa: E402
 
 _MIN, _MAX = _dt.date.min, _dt.date.max
+
+
+def _undated(decl) -> bool:
+    return decl.options.valid_from is None and decl.options.valid_until is None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def resolve(module: ast.Module, prelude: ast.Module | None = None) -> ir.Policy:

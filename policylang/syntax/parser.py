@@ -39,9 +39,18 @@ def _lark() -> Lark:
 
 def parse_file(path: str | Path) -> ast.Module:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiagnosticError([Diagnostic("E0105", Span(str(path), 1, 1, 1, 1), {"reason": str(exc)})])
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise DiagnosticError([Diagnostic("E0105", Span(str(path), 1, 1, 1, 1),
+                                          {"reason": exc.strerror or str(exc), "hint": ""})])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Name the line of the first bad byte: Python's "position 37" is a byte offset nobody can find.
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DiagnosticError([Diagnostic("E0105", Span(str(path), line, 1, line, 1), {
+            "reason": f"it is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line})",
+            "hint": "save the file as UTF-8; editors on Chinese Windows often save as GBK"})])
     return parse_text(text, str(path))
 
 
@@ -49,18 +58,24 @@ def parse_text(text: str, file: str) -> ast.Module:
     """Parse every top-level declaration; raise DiagnosticError with all syntax errors."""
     decls: list = []
     errors: list[Diagnostic] = []
-    for start_line, chunk in _chunks(text):
+    chunks = list(_chunks(text))
+    for number, (start_line, chunk) in enumerate(chunks, 1):
         padded = "\n" * (start_line - 1) + chunk
         try:
             tree = _lark().parse(padded)
             decls.extend(_ToAst(file).transform(tree).children)
         except UnexpectedInput as exc:
-            errors.append(_syntax_diagnostic(exc, file, padded))
+            errors.append(_syntax_diagnostic(exc, file, padded, last=number == len(chunks)))
         except VisitError as exc:
             if isinstance(exc.orig_exc, DiagnosticError):
                 errors.extend(exc.orig_exc.diagnostics)
+            elif isinstance(exc.orig_exc, RecursionError):
+                errors.append(Diagnostic("E0106", Span(file, start_line, 1, start_line, 2)))
             else:
                 raise
+        except RecursionError:
+            # Lark transforms recursively: a few hundred nested operators exhaust the stack.
+            errors.append(Diagnostic("E0106", Span(file, start_line, 1, start_line, 2)))
     if errors:
         raise DiagnosticError(errors)
     return ast.Module(file, tuple(decls))
@@ -80,29 +95,44 @@ def _chunks(text: str):
 
 
 def _describe(names) -> str:
-    pretty = sorted({TOKEN_NAMES.get(n, f"`{n.lower()}`" if n.isupper() and n.isalpha() else n) for n in names})
+    pretty = sorted({TOKEN_NAMES.get(n) or _terminal_text(n) for n in names})
     if len(pretty) > 6:
         pretty = pretty[:6] + ["…"]
     return ", ".join(pretty)
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+def _terminal_text(name: str) -> str:
+    """A keyword or punctuation terminal as written (`..`, `_`, `policy`), not Lark's name for it."""
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"`{pattern.value}`" if pattern.type == "str" else name
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, last: bool = True) -> Diagnostic:
+    """`last` says whether this declaration is the file's last: if not, its end is not the end of file."""
     line, col = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(file, line, col, line, col + 1)
         return Diagnostic("E0101", span, {"char": char, "hint": _char_hint(char, text, exc.pos_in_stream)})
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        last = text.rstrip().split("\n")
-        span = Span(file, len(last), max(len(last[-1]), 1), len(last), max(len(last[-1]), 1) + 1)
-        return Diagnostic("E0103", span, {"expected": _describe(exc.expected)})
+        lines = text.rstrip().split("\n")
+        col = len(lines[-1]) + 1  # just after the last character, where the missing token belongs
+        span = Span(file, len(lines), col, len(lines), col + 1)
+        hint = "a block may be missing its closing `}`" if "RBRACE" in exc.expected else ""
+        if not last:
+            hint = (hint + "; " if hint else "") + "a line that starts with a keyword begins a new declaration"
+        return Diagnostic("E0103", span, {"where": "file" if last else "declaration",
+                                          "expected": _describe(exc.expected), "hint": hint})
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     end_col = getattr(tok, "end_column", None) or col + len(str(tok))
     span = Span(file, line, col, getattr(tok, "end_line", line) or line, end_col)
     found = f"`{tok}`" if tok.type not in ("$END",) else "end of file"
     return Diagnostic("E0102", span, {"found": found, "expected": _describe(exc.expected),
-                                      "hint": _token_hint(tok, exc.expected)})
+                                      "hint": _token_hint(tok, exc.expected, text[:tok.start_pos])})
 
 
 def _char_hint(char: str, text: str, pos: int) -> str:
@@ -115,14 +145,20 @@ def _char_hint(char: str, text: str, pos: int) -> str:
         return "strings use ASCII double quotes \"…\""
     if char == "'":
         return "strings use double quotes \"…\""
-    if char in "：，（）":
-        return "use ASCII punctuation (: , ( )) outside strings"
+    if char == '"':
+        return "the string is not closed: end it with `\"` on the same line"
+    if "\uff01" <= char <= "\uff5e":  # full-width forms of ASCII, typed with a Chinese input method
+        return f"use the ASCII `{chr(ord(char) - 0xfee0)}` instead of the full-width `{char}` outside strings"
     return "this character cannot start a token here"
 
 
-def _token_hint(tok: Token, expected) -> str:
+def _token_hint(tok: Token, expected, before: str = "") -> str:
     if tok.type == "EQUAL" and "CMP_OP" in expected:
         return "to compare, write `==`"
+    if tok.type == "EQUAL" and set(expected) == {"COLON"}:
+        return "give the type after the name, e.g. `rule 报销比例: rate = 65%`"
+    if tok.type == "NAME" and str(tok).startswith("万") and before[-1:].isdigit():
+        return "write amounts in 元, e.g. 10000元 for 1万元"
     if tok.type == "NAME" and str(tok) == "pp":
         return "write percentage points without a space, e.g. 2pp"
     if tok.type == "NAME" and "RULE_KIND" not in expected and str(tok) in ("elif", "elsif"):
