@@ -4,13 +4,17 @@ No other exception may escape (it would reach the user as "internal error"), eve
 point into the text (line ≥ 1, col ≥ 1, within the file) and every one must render.
 Inputs: (a) random text built from the grammar's own keywords and punctuation, CJK, digits, units
 and arbitrary characters, alone or inside a valid header so that the checker is reached; (b) the
-绍兴 policy with lines or tokens deleted, duplicated, swapped or replaced, or a character inserted.
+绍兴 policy with lines or tokens deleted, duplicated, swapped or replaced, or a character inserted;
+(c) well-formed declarations of every kind with random expressions in every position, so that the
+resolver and type checker see ill-typed input, not only the parser. Inputs that once broke the front
+end are kept in REGRESSIONS.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,8 +91,6 @@ def test_random_text_after_a_valid_header(text, type_name, keyword):
 
 
 # ---- (b) mutations of a real policy ---------------------------------------------------------
-
-
 @st.composite
 def mutated_policy(draw) -> str:
     text = SHAOXING
@@ -171,7 +173,8 @@ def typed_program(draw) -> str:
         f"rule 应付: {ty()} from 2024-01-01 = {e()}\n",
         f"rule 应付: {ty()} from {draw(st.sampled_from(['2023-06-01', '2025-01-01']))} = {e()}\n",
         f"table 表 ({', '.join(e() for _ in range(draw(st.integers(1, 2))))}) -> {ty()} "
-        f"{draw(st.sampled_from(['first', 'unique', '']))} {{\n{rows}\n{draw(st.sampled_from(['', 'default -> 1%']))}\n}}\n",
+        f"{draw(st.sampled_from(['first', 'unique', '']))} {{\n{rows}\n"
+        f"{draw(st.sampled_from(['', 'default -> 1%']))}\n}}\n",
         f"brackets 档: {ty()} on {e()} {draw(st.sampled_from(['', 'cumulative 累计']))} {{\n{bands}\n}}\n",
         f"output 统筹支付: {ty()} as {draw(st.sampled_from(['hifp_pay', 'hifp_amt']))} = {e()}\n",
         f"update 累计 += {e()} when {e()}\n",
@@ -209,21 +212,24 @@ REGRESSIONS = {
 }
 
 
-def test_regressions():
-    for name, text in REGRESSIONS.items():
-        try:
-            check_front_end(text)
-        except AssertionError as exc:
-            raise AssertionError(f"{name}: {exc}") from exc
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regression(name):
+    check_front_end(REGRESSIONS[name])
 
 
 def test_form_feed_does_not_shift_the_source_line():
+    """The lexer counts lines at \\n only; the rendered source line must be the same line."""
     text = REGRESSIONS["form feed before an error"]
-    try:
+    with pytest.raises(DiagnosticError) as info:
         load_text(text, FILE)
-    except DiagnosticError as exc:
-        rendered = render_all(exc.diagnostics, SourceCache({FILE: text}))
+    rendered = render_all(info.value.diagnostics, SourceCache({FILE: text}))
     assert "4 | rule r: rate = 65 %" in rendered
+
+
+def test_deep_nesting_is_a_diagnostic():
+    with pytest.raises(DiagnosticError) as info:
+        load_text(REGRESSIONS["deeply nested not"], FILE)
+    assert [d.code for d in info.value.diagnostics] == ["E0106"]
 
 
 def test_the_unmutated_policy_loads():

@@ -217,12 +217,15 @@ class Resolver:
             if start and end and end < start:
                 self.error("E0406", v.span, until=end, start=start)
             result.append(ir.Validity(start, end))
+        duplicates = set()
         for (a, da), (b, db) in itertools.combinations(zip(result, versions), 2):
             a_start, b_start = a.start or _MIN, b.start or _MIN
             a_end, b_end = a.end or _MAX, b.end or _MAX
             if a_start <= b_end and b_start <= a_end:
                 if _undated(da) and _undated(db):  # a pasted duplicate, not a new version
-                    self.error("E0202", db.span, name=name, first=self.where(da.span))
+                    if id(db) not in duplicates:  # the third copy is reported once, not per earlier copy
+                        duplicates.add(id(db))
+                        self.error("E0202", db.span, name=name, first=self.where(da.span))
                     continue
                 self.error("E0403", db.span, name=name, date=max(a_start, b_start).isoformat()
                            if max(a_start, b_start) != _MIN else "every date")
@@ -352,6 +355,7 @@ class Resolver:
             if t not in (ir.MONEY, ir.NUMBER, ERROR):
                 self.error("E0301", d.type_span, expected="money or number", found=str(t),
                            hint="an accumulator adds up amounts or counts")
+                t = ERROR  # reported once here, not again at every use
             initial = Decimal(0)
             if d.initial is not None:
                 env = Env({}, {}, {}, {}, {}, {})

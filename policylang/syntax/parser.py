@@ -113,6 +113,9 @@ def _terminal_text(name: str) -> str:
 def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, last: bool = True) -> Diagnostic:
     """`last` says whether this declaration is the file's last: if not, its end is not the end of file."""
     line, col = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
+    # `accepts` is what the parser really takes next; `expected` is LALR's merged lookahead, which
+    # offers `->` and `..` after `if 险种`.
+    expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or set()
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(file, line, col, line, col + 1)
@@ -121,18 +124,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, last: bool = 
         lines = text.rstrip().split("\n")
         col = len(lines[-1]) + 1  # just after the last character, where the missing token belongs
         span = Span(file, len(lines), col, len(lines), col + 1)
-        hint = "a block may be missing its closing `}`" if "RBRACE" in exc.expected else ""
+        hint = "a block may be missing its closing `}`" if "RBRACE" in expected else ""
         if not last:
             hint = (hint + "; " if hint else "") + "a line that starts with a keyword begins a new declaration"
         return Diagnostic("E0103", span, {"where": "file" if last else "declaration",
-                                          "expected": _describe(exc.expected), "hint": hint})
+                                          "expected": _describe(expected), "hint": hint})
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     end_col = getattr(tok, "end_column", None) or col + len(str(tok))
     span = Span(file, line, col, getattr(tok, "end_line", line) or line, end_col)
     found = f"`{tok}`" if tok.type not in ("$END",) else "end of file"
-    return Diagnostic("E0102", span, {"found": found, "expected": _describe(exc.expected),
-                                      "hint": _token_hint(tok, exc.expected, text[:tok.start_pos])})
+    return Diagnostic("E0102", span, {"found": found, "expected": _describe(expected),
+                                      "hint": _token_hint(tok, expected, text[:tok.start_pos])})
 
 
 def _char_hint(char: str, text: str, pos: int) -> str:
