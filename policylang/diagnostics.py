@@ -56,11 +56,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0307": ("bracket bands of `{name}` must be rates, found {found}", "write each band's rate as e.g. 60%"),
     "E0308": ("money literal {text} has more than two decimals", "money is exact to the fen (分): at most two decimals"),
     "E0309": ("rounding mode `{name}` is unknown", "use one of: {known}"),
+    "E0310": ("`not applicable` has no type here", "use it as a whole branch of `if` or as the value of a rule, "
+              "where the type is known"),
+    "E0311": ("`round` applies to money, but `{name}` is {found}", "rates, points and numbers are exact; remove `round`"),
+    "E0312": ("{what} cannot be {value} here", "{hint}"),
     # structure (E04xx)
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
     "E0402": ("more than one `policy` header", "a file describes one policy"),
     "E0403": ("versions of `{name}` overlap on {date}", "give each version a `from` / `until` that does not overlap"),
-    "E0404": ("`{name}` has versions of different kinds or types", "all versions must be the same kind of definition with the same type"),
+    "E0404": ("versions of `{name}` differ in more than their dates and bodies", "versions must agree on kind (rule or output), type, platform name, rounding and table columns"),
     "E0405": ("accumulator `{name}` must be `per person per 医保年度`", "accumulators reset each 医保年度 for each person"),
     "E0406": ("`until` {until} is before `from` {start}", "swap the dates"),
     "E0407": ("hit policy of table `{name}` is missing", "say `first` (first matching row wins) or `unique` (overlap is an error)"),

@@ -91,7 +91,10 @@ class ExprChecker:
         return ir.Const(node.value, kind, node.span)
 
     def _NotApplicable(self, node: ast.NotApplicable, expected):
-        return ir.NotApplicable(node.reason, expected or ERROR, node.span)
+        if expected is None:
+            self.error("E0310", node.span)
+            return ir.Const(None, ERROR, node.span)
+        return ir.NotApplicable(node.reason, expected, node.span)
 
     def _Name(self, node: ast.Name, expected):
         env, name = self.env, node.name
@@ -222,8 +225,12 @@ class ExprChecker:
 
     def _IfThenElse(self, node: ast.IfThenElse, expected):
         cond = self.condition(node.cond)
-        then = self.check(node.then, expected)
-        other = self.check(node.otherwise, expected if then.type == ERROR else then.type)
+        if expected is None and isinstance(node.then, ast.NotApplicable):
+            other = self.check(node.otherwise, None)  # the other branch gives the type
+            then = ir.NotApplicable(node.then.reason, other.type, node.then.span)
+        else:
+            then = self.check(node.then, expected)
+            other = self.check(node.otherwise, expected if then.type == ERROR else then.type)
         type_ = then.type if then.type != ERROR else other.type
         if isinstance(then, ir.NotApplicable):
             type_ = other.type
@@ -241,11 +248,12 @@ class ExprChecker:
         items = []
         for item in node.items:
             checked = self.expect(item, operand.type) if operand.type != ERROR else self.check(item)
-            if not isinstance(checked, ir.Const):
+            try:
+                items.append(constant(checked))
+            except ValueError:
                 self.error("E0304", item.span, func="in", expected="constant members",
                            hint="a set lists members or literals")
-                checked = ir.Const(None, ERROR, item.span)
-            items.append(checked.value)
+                items.append(None)
         return ir.InSet(operand, tuple(items), node.negated, next(self.ids), node.span)
 
     def _BinOp(self, node: ast.BinOp, expected):
@@ -374,7 +382,7 @@ def constant(value: ir.Expr) -> object:
     if isinstance(value, ir.Const):
         return value.value
     if isinstance(value, ir.Neg) and isinstance(value.operand, ir.Const):
-        return -value.operand.value
+        return None if value.operand.value is None else -value.operand.value
     raise ValueError("not a constant")
 
 

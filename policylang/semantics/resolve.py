@@ -4,6 +4,7 @@ All errors of a file are collected and raised together as one DiagnosticError.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
 from decimal import Decimal
@@ -110,8 +111,9 @@ class Resolver:
         order = self.order(rules, deps, groups)
         service_date, person = self.edge_inputs(inputs, meta)
         inputs_used |= set(self._inputs_used) | {service_date, person}
-        used = {n: i for n, i in inputs.items()
-                if n in inputs_used or n not in self._prelude_inputs or i.optional}
+        # Prelude inputs the policy does not read stay acceptable in claims, but never required.
+        used = {n: i if (n in inputs_used or n not in self._prelude_inputs) else dataclasses.replace(i, optional=True)
+                for n, i in inputs.items()}
         examples = tuple(self.example(e, used, rules, accumulators) for e in by_kind[ast.ExampleDecl])
         self.check_platform_names(rules)
         if self.errors:
@@ -237,19 +239,39 @@ class Resolver:
             expr = checker.expect(d.expr, type_) if type_ != ERROR else checker.check(d.expr)
             out.append(ir.RuleVersion(validity, expr, d.options.clause, d.span))
         first = versions[0]
-        rounding = "half_up"
-        if first.options.rounding:
-            rounding, span = first.options.rounding
-            if rounding not in ir.ROUNDING_MODES:
-                self.error("E0309", span, name=rounding, known=", ".join(ir.ROUNDING_MODES))
+        self.same_options(name, versions, lambda d: (d.is_output, _opt(d.options.platform), _opt(d.options.rounding)))
+        rounding = self.rounding_mode(first.options.rounding, name, type_)
         platform = None
         if first.options.platform:
             platform, span = first.options.platform
             if platform not in OUTPUT_NAMES:
                 self.error("E0409", span, name=name, platform=platform, known=", ".join(OUTPUT_NAMES))
+            elif not first.is_output:
+                self.error("E0312", span, what="a platform name", value=f"`{platform}`",
+                           hint=f"only an `output` appears in results; write `output {name}: …`")
+            elif type_ not in (PLATFORM_TYPES[OUTPUT_NAMES[platform][1]], ERROR):
+                self.error("E0312", span, what=f"`{platform}` ({OUTPUT_NAMES[platform][0]})", value=f"a {type_}",
+                           hint=f"`{platform}` is {PLATFORM_TYPES[OUTPUT_NAMES[platform][1]]}")
         out.sort(key=lambda v: v.validity.start or _MIN)
-        return ir.Rule(name, type_, tuple(out), any(v.is_output for v in versions), platform, rounding,
+        return ir.Rule(name, type_, tuple(out), first.is_output, platform, rounding,
                        first.options.doc, first.span)
+
+    def same_options(self, name, versions, key):
+        """Versions differ only in dates and bodies: kind, platform name, rounding and columns agree."""
+        for d in versions[1:]:
+            if key(d) != key(versions[0]):
+                self.error("E0404", d.span, name=name)
+
+    def rounding_mode(self, option, name, type_) -> str:
+        if not option:
+            return "half_up"
+        mode, span = option
+        if mode not in ir.ROUNDING_MODES:
+            self.error("E0309", span, name=mode, known=", ".join(ir.ROUNDING_MODES))
+            return "half_up"
+        if type_ not in (ir.MONEY, ERROR):
+            self.error("E0311", span, name=name, found=f"a {type_}")
+        return mode
 
     def const(self, checker, node, want) -> object:
         value = checker.expect(node, want) if want not in (None, ERROR) else checker.check(node)
@@ -268,6 +290,12 @@ class Resolver:
     def table(self, name, versions, sig, checker) -> ir.Table:
         columns_ast, column_types, type_ = sig
         columns = tuple(checker.check(c) for c in columns_ast)
+        self.same_options(name, versions, lambda d: tuple(_shape(c) for c in d.columns))
+        for d in versions:
+            for option, what in ((d.options.platform, "a platform name"), (d.options.rounding, "`round`")):
+                if option:
+                    self.error("E0312", option[1], what=what, value="given", hint="a table gives rates or "
+                               "values to rules; put `as` or `round` on the rule that uses the table")
         hit = next((v.options.hit for v in versions if v.options.hit), None)
         if hit is None:
             self.error("E0407", versions[0].span, name=name)
@@ -303,6 +331,12 @@ class Resolver:
         if cell.kind == "any":
             return ir.Cell("any", None, (), cell.span)
         values = tuple(self.const(checker, v, column_type) if v is not None else None for v in cell.values)
+        for v, node in zip(values, cell.values):
+            if isinstance(v, ir.NotApplicable):
+                self.error("E0312", node.span, what="a table cell", value="`not applicable`",
+                           hint="cells match claim values; put `not applicable` on the row's output")
+        if cell.kind == "cmp" and cell.op in ("==", "!="):
+            return ir.Cell("eq" if cell.op == "==" else "not_in", None, values, cell.span)
         if cell.kind in ("cmp", "range") and column_type not in ir.NUMERIC + (ir.DATE, ERROR):
             self.error("E0302", cell.span, op=cell.op or "..", left=str(column_type), right=str(column_type),
                        hint="only money, rates, numbers and dates are ordered")
@@ -333,13 +367,21 @@ class Resolver:
                 bands.append(ir.Band(index, low, high, rate, b.clause or d.options.clause, b.span))
             out.append(ir.BracketsVersion(validity, tuple(bands), d.options.clause, d.span))
         out.sort(key=lambda v: v.validity.start or _MIN)
-        rounding = first.options.rounding[0] if first.options.rounding else "half_up"
+        self.same_options(name, versions, lambda d: (_opt(d.options.rounding), _shape(d.on), _shape(d.cumulative)))
+        rounding = self.rounding_mode(first.options.rounding, name, ir.MONEY)
+        if first.options.platform:
+            self.error("E0312", first.options.platform[1], what="a platform name", value="given",
+                       hint="put `as` on the output that uses the brackets")
         return ir.Brackets(name, on, cumulative, tuple(out), rounding, first.options.doc, first.span)
 
     def band_rate(self, checker, name, node) -> object:
         """A band's rate; a band that pays money or a number gets the registry's own message (E0307)."""
         value = checker.check(node, ir.RATE)
-        if value.type not in (ir.RATE, ERROR) and not isinstance(value, ir.NotApplicable):
+        if isinstance(value, ir.NotApplicable):
+            self.error("E0312", node.span, what="a band's rate", value="`not applicable`",
+                       hint="every band pays a rate; use 0% for a band that pays nothing")
+            return None
+        if value.type not in (ir.RATE, ERROR):
             self.error("E0307", node.span, name=name, found=str(value.type))
             return None
         return self.value_of(node, value)
@@ -360,7 +402,12 @@ class Resolver:
             if d.initial is not None:
                 env = Env({}, {}, {}, {}, {}, {})
                 value = ExprChecker(env, self.errors, self.ids).expect(d.initial, t) if t != ERROR else None
-                initial = value.value if isinstance(value, ir.Const) and value.value is not None else initial
+                try:
+                    initial = constant(value) if value is not None else initial
+                except ValueError:
+                    self.error("E0304", d.initial.span, func="an accumulator's start", expected="a constant",
+                               hint="write a literal such as 0元")
+                initial = initial if initial is not None else Decimal(0)
             result[d.name] = ir.Accumulator(d.name, t, initial, d.options.clause, d.options.doc, d.span)
         return result
 
@@ -479,3 +526,20 @@ def _count(n: int, noun: str) -> str:
 
 def resolve(module: ast.Module, prelude: ast.Module | None = None) -> ir.Policy:
     return Resolver(module, prelude).run()
+
+
+PLATFORM_TYPES = {"fund": ir.MONEY, "amount": ir.MONEY, "ratio": ir.RATE}
+
+
+def _opt(option):
+    """An option's value without its span, for comparing versions."""
+    return option[0] if option else None
+
+
+def _shape(node):
+    """An AST node without its spans, for comparing the columns of versions."""
+    if node is None or not hasattr(node, "__dataclass_fields__"):
+        return node
+    return tuple((f, _shape(getattr(node, f)) if not isinstance(getattr(node, f), tuple)
+                  else tuple(_shape(x) for x in getattr(node, f)))
+                 for f in node.__dataclass_fields__ if f != "span")

@@ -211,11 +211,11 @@ class _ToAst(Transformer):
 
     def rate(self, meta, c):
         text = str(c[0])
-        return ast.Literal("rate", Decimal(text[:-1]) / 100, text, self._s(meta))
+        return ast.Literal("rate", Decimal(text[:-1]).scaleb(-2), text, self._s(meta))
 
     def points(self, meta, c):
         text = str(c[0])
-        return ast.Literal("points", Decimal(text[:-2]) / 100, text, self._s(meta))
+        return ast.Literal("points", Decimal(text[:-2]).scaleb(-2), text, self._s(meta))
 
     def number(self, meta, c):
         return ast.Literal("number", Decimal(str(c[0])), str(c[0]), self._s(meta))
