@@ -287,9 +287,12 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
 
 
 def format_typed(value, type_: ir.Type):
-    """Money always with two decimals; anything else as format_value."""
-    if type_ == ir.MONEY and isinstance(value, Decimal):
-        return format(value.quantize(Decimal("0.01")), "f")
+    """Money always with two decimals, rates and points as plain ratios (0.65); anything else as format_value."""
+    if isinstance(value, Decimal):
+        if type_ == ir.MONEY:
+            return format(value.quantize(Decimal("0.01")), "f")
+        if type_ in (ir.RATE, ir.POINTS):
+            return format(value.normalize(), "f")
     return format_value(value)
 
 

@@ -17,7 +17,7 @@ def explain_events(policy: ir.Policy, trace) -> list:
             if isinstance(value, NotApplicable):
                 item["not_applicable"] = value.reason
             else:
-                item["value"] = format_value(value)
+                item["value"] = format_typed(value, policy.rules[name].type)
             out.append(item)
         elif kind == "row":
             _, table, index, clause, args = event
