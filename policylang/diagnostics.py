@@ -24,6 +24,9 @@ class Span:
 
 
 NO_SPAN = Span("<builtin>", 0, 0, 0, 0)
+# The prelude ships inside the package; messages name it by this short name, not its install path.
+PRELUDE_NAME = "<prelude>"
+PRELUDE_PATH = Path(__file__).parent / "semantics" / "prelude.pol"
 
 # code -> (title template, default hint template or "")
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -118,7 +121,8 @@ class SourceCache:
     def line(self, file: str, line: int) -> str | None:
         if file not in self._texts:
             try:
-                self._texts[file] = Path(file).read_text(encoding="utf-8")
+                path = PRELUDE_PATH if file == PRELUDE_NAME else Path(file)
+                self._texts[file] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 self._texts[file] = ""
         # Count lines as the lexer does, at "\n" only: splitlines() would also break at \f, \v, \u2028 …

@@ -5,16 +5,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from policylang import ir
+from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH
 from policylang.semantics.resolve import resolve
 from policylang.syntax import ast
 from policylang.syntax.parser import parse_file, parse_text
 
-PRELUDE = Path(__file__).with_name("semantics") / "prelude.pol"
-
-
 @lru_cache(maxsize=1)
 def prelude() -> ast.Module:
-    return parse_file(PRELUDE)
+    return parse_text(PRELUDE_PATH.read_text(encoding="utf-8"), PRELUDE_NAME)
 
 
 def load_policy(path: str | Path) -> ir.Policy:

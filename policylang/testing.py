@@ -157,11 +157,7 @@ def coverage(policy: ir.Policy) -> list[Gap]:
             for band in version.bands:
                 if (b.name, band.index) not in bands_seen:
                     gaps.append(Gap("band", band.span, f"brackets `{b.name}` band {band.index} is never reached"))
-    for name, inp in policy.inputs.items():
-        if inp.type.name == "enum" and not inp.optional and name in _read_inputs(policy):
-            for member in policy.enums[inp.type.enum].members:
-                if member.name not in given.get(name, set()):
-                    gaps.append(Gap("member", member.span, f"no example gives {name} = {member.name}"))
+    gaps.extend(_member_gaps(policy, given))
     sources = SourceCache()
     for node in _conditions(policy):
         for side in (True, False):
@@ -170,6 +166,44 @@ def coverage(policy: ir.Policy) -> list[Gap]:
                 text = line[node.span.col - 1: node.span.end_col - 1] if node.span.end_line == node.span.line else line
                 gaps.append(Gap("branch", node.span, f"`{text.strip()}` is never {'true' if side else 'false'}"))
     return sorted(gaps, key=lambda g: (g.span.file, g.span.line, g.span.col, g.text))
+
+
+def _member_gaps(policy: ir.Policy, given: dict) -> list:
+    """Members the policy names each need an example; the members it never names behave alike,
+    so one example with any of them covers them all."""
+    gaps = []
+    for name in sorted(_read_inputs(policy)):
+        inp = policy.inputs[name]
+        if inp.type.name != "enum":
+            continue
+        named = mentioned_members(policy, inp.type)
+        seen = given.get(name, set())
+        for member in policy.enums[inp.type.enum].members:
+            if member.name in named and member.name not in seen:
+                gaps.append(Gap("member", inp.span, f"no example gives {name} = {member.name}"))
+        others = [m for m in policy.enums[inp.type.enum].member_names() if m not in named]
+        if others and not seen & set(others):
+            gaps.append(Gap("member", inp.span, f"no example gives {name} a member the policy does not name "
+                                                f"(e.g. {others[0]})"))
+    return gaps
+
+
+def mentioned_members(policy: ir.Policy, t: ir.Type) -> set:
+    """Members of enumeration type t that the policy names in expressions or table cells."""
+    found = set()
+    for root in policy_expressions(policy):
+        for node in walk(root):
+            if isinstance(node, ir.Const) and node.type == t:
+                found.add(node.value)
+            if isinstance(node, ir.InSet) and node.operand.type == t:
+                found.update(node.items)
+    for table in policy.tables.values():
+        for i, column_type in enumerate(table.column_types):
+            if column_type == t:
+                for version in table.versions:
+                    for row in version.rows:
+                        found.update(v for v in row.cells[i].values if isinstance(v, str))
+    return found
 
 
 def _version_gaps(definition, versions_seen) -> list:

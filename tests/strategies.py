@@ -7,6 +7,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from policylang import ir
+from policylang.testing import mentioned_members
 
 PERSONS = ("p1", "p2", "p3")
 
@@ -37,40 +38,3 @@ def value_of(policy: ir.Policy, t: ir.Type, name: str):
     members = st.sampled_from(policy.enums[t.enum].member_names())
     mentioned = sorted(mentioned_members(policy, t))
     return st.one_of(*[st.sampled_from(mentioned)] * 3, members) if mentioned else members
-
-
-def mentioned_members(policy: ir.Policy, t: ir.Type) -> set:
-    """Members the policy names in expressions or table cells: where its behaviour changes."""
-    from policylang.testing import policy_expressions, walk
-
-    found = set()
-    for root in policy_expressions(policy):
-        for node in walk(root):
-            if isinstance(node, ir.Const) and node.type == t:
-                found.add(node.value)
-            if isinstance(node, ir.InSet) and node.operand.type == t:
-                found.update(node.items)
-    for table in policy.tables.values():
-        for i, column_type in enumerate(table.column_types):
-            if column_type == t:
-                for version in table.versions:
-                    for row in version.rows:
-                        found.update(v for v in row.cells[i].values if isinstance(v, str))
-    return found
-
-
-@st.composite
-def claims(draw, policy: ir.Policy):
-    """A claim with every required input and each optional one present or absent."""
-    claim = {}
-    for name, inp in policy.inputs.items():
-        if inp.optional and draw(st.booleans()):
-            continue
-        claim[name] = draw(value_of(policy, inp.type, name))
-    return claim
-
-
-@st.composite
-def states(draw, policy: ir.Policy):
-    return {name: draw(value_of(policy, acc.type, name)) for name, acc in policy.accumulators.items()
-            if draw(st.booleans())}
