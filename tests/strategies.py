@@ -38,3 +38,20 @@ def value_of(policy: ir.Policy, t: ir.Type, name: str):
     members = st.sampled_from(policy.enums[t.enum].member_names())
     mentioned = sorted(mentioned_members(policy, t))
     return st.one_of(*[st.sampled_from(mentioned)] * 3, members) if mentioned else members
+
+
+@st.composite
+def claims(draw, policy: ir.Policy):
+    """A claim with every required input and each optional one present or absent."""
+    claim = {}
+    for name, inp in policy.inputs.items():
+        if inp.optional and draw(st.booleans()):
+            continue
+        claim[name] = draw(value_of(policy, inp.type, name))
+    return claim
+
+
+@st.composite
+def states(draw, policy: ir.Policy):
+    return {name: draw(value_of(policy, acc.type, name)) for name, acc in policy.accumulators.items()
+            if draw(st.booleans())}
