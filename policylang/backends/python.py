@@ -17,6 +17,7 @@ claims.py guarantees.
 from __future__ import annotations
 
 import ast as py
+import itertools
 import datetime
 from decimal import Decimal
 
@@ -60,8 +61,32 @@ class _Generator:
         self.table_ids = {name: f"t{i}" for i, name in enumerate(policy.tables)}
         self.bracket_ids = {name: f"b{i}" for i, name in enumerate(policy.brackets)}
         self.may_na = self._may_na()
+        self.inlined = self._inlined()
+        self.temps = itertools.count()
 
     # ---- analysis
+    def _inlined(self) -> set:
+        """Rules computed where they are read instead of up front: never NA, not outputs, read once.
+
+        Rules are pure, so computing one at its single use gives the same value, and a claim
+        whose path never reads it (an NA branch, say) does not pay for it.
+        """
+        reads: dict = {}
+        roots = [v.expr for r in self.p.rules.values() for v in r.versions]
+        roots += [u.amount for u in self.p.updates] + [u.when for u in self.p.updates if u.when is not None]
+        roots += [r.expr for r in self.p.scope]
+        for root in roots:
+            for node in _walk(root):
+                if isinstance(node, ir.RuleRef):
+                    reads[node.name] = reads.get(node.name, 0) + 1
+        for b in self.p.brackets.values():  # evaluated at every use of the brackets: never inline
+            for root in (b.on, b.cumulative):
+                for node in _walk(root) if root is not None else ():
+                    if isinstance(node, ir.RuleRef):
+                        reads[node.name] = 2
+        return {name for name, rule in self.p.rules.items()
+                if reads.get(name) == 1 and not rule.is_output and ("rule", name) not in self.may_na}
+
     def _may_na(self) -> set:
         """Rules and inputs whose value can be NotApplicable; only their reads pay for a check."""
         result = {("input", n) for n, i in self.p.inputs.items() if i.optional}
@@ -112,6 +137,10 @@ class _Generator:
         if kind is ir.InputRef:
             return self._read(self.input_ids[e.name], ("input", e.name))
         if kind is ir.RuleRef:
+            if e.name in self.inlined:
+                rule = self.p.rules[e.name]
+                body = rule.versions[0].expr
+                return self.rounded(body, rule.rounding) if rule.type == ir.MONEY else self.expr(body)
             return self._read(self.rule_ids[e.name], ("rule", e.name))
         if kind is ir.AccRef:
             return _name(self.acc_ids[e.name])
@@ -133,6 +162,8 @@ class _Generator:
         if kind is ir.If:
             return py.IfExp(self.expr(e.cond), self.expr(e.then), self.expr(e.otherwise))
         if kind is ir.MinMax:
+            if len(e.args) == 2:
+                return self.min_max(e.op, self.expr(e.args[0]), self.expr(e.args[1]))
             return _call(e.op, *[self.expr(a) for a in e.args]) if len(e.args) > 1 else self.expr(e.args[0])
         if kind is ir.Round:
             return self.rounded(e.operand, e.mode)
@@ -148,10 +179,23 @@ class _Generator:
     def lookup(self, e) -> py.expr:
         """A table or brackets call; it returns a value or a NotApplicable."""
         if isinstance(e, ir.TableRef):
-            return _call(self.table_ids[e.name], _name("day"), *[self.expr(a) for a in e.args])
+            day = [_name("day")] if _dated(self.p.tables[e.name]) else []
+            return _call(self.table_ids[e.name], *day, *[self.expr(a) for a in e.args])
         b = self.p.brackets[e.name]
         base = self.expr(b.cumulative) if b.cumulative is not None else self.constant(Decimal(0))
-        return _call(self.bracket_ids[e.name], _name("day"), self.expr(b.on), base)
+        day = [_name("day")] if _dated(b) else []
+        return _call(self.bracket_ids[e.name], *day, self.expr(b.on), base)
+
+    def min_max(self, op: str, left: py.expr, right: py.expr) -> py.expr:
+        """min/max of two as a conditional expression: as exact as the builtin, without the call.
+
+        Walrus temporaries keep each argument evaluated once, left first; on a tie the first
+        argument wins, as with the builtins.
+        """
+        a, b = f"m{next(self.temps)}", f"m{next(self.temps)}"
+        test = py.Compare(py.NamedExpr(_name(a, True), left), [py.LtE() if op == "min" else py.GtE()],
+                          [py.NamedExpr(_name(b, True), right)])
+        return py.IfExp(test, _name(a), _name(b))
 
     def rounded(self, e: ir.Expr, mode: str) -> py.expr:
         """Quantize to the fen inline, unless the value is already in fen."""
@@ -212,7 +256,7 @@ class _Generator:
                 out.append(py.Return(_call("no_row", _const(table.name), tup)))
             return out
 
-        return _function(self.table_ids[table.name], ["day"] + args,
+        return _function(self.table_ids[table.name], (["day"] if _dated(table) else []) + args,
                          self.versioned(table.name, table.versions, body))
 
     def row_result(self, row: ir.Row) -> list:
@@ -246,7 +290,7 @@ class _Generator:
             method = py.Attribute(value, "quantize", py.Load())
             return [py.Return(py.Call(method, [_name("FEN"), _const(MODES[b.rounding]), _name("ROUNDING")], []))]
 
-        return _function(self.bracket_ids[b.name], ["day", "amount", "base"],
+        return _function(self.bracket_ids[b.name], (["day"] if _dated(b) else []) + ["amount", "base"],
                          self.versioned(b.name, b.versions, body))
 
     # ---- the entry point
@@ -273,7 +317,8 @@ class _Generator:
         if not reads_rules:
             body.extend(requirements)
         for name, rule in p.rules.items():
-            body.extend(self.rule(name, rule))
+            if name not in self.inlined:
+                body.extend(self.rule(name, rule))
         if reads_rules:
             body.extend(requirements)
         outputs = py.Dict([_const(r.name) for r in p.outputs], [_name(self.rule_ids[r.name]) for r in p.outputs])
@@ -465,6 +510,11 @@ def _replace_raise(stmts: list, ident: str) -> list:
         else:
             out.append(stmt)
     return out
+
+
+def _dated(definition) -> bool:
+    """Whether a table or brackets has versions by date, so its function needs the service date."""
+    return len(definition.versions) > 1 or definition.versions[0].validity != ir.ALWAYS
 
 
 def _walk(e):
