@@ -93,6 +93,8 @@ class ClaimReader:
                 label = f"{name}" + (f" / {inp.field}" if inp.field else "")
                 errors.append(ClaimError(position, label, "missing required field"))
         self.check_amounts(values, position, errors)
+        if not errors:
+            self.check_constraints(values, position, errors)
         if errors:
             return None, errors
         return Claim(position, values, state, extra), []
@@ -117,6 +119,15 @@ class ClaimReader:
     def convert(self, inp: ir.Input, raw):
         enum = self.policy.enums.get(inp.type.enum) if inp.type.name == "enum" else None
         return convert_value(inp.type, raw, enum)
+
+    def check_constraints(self, values, position, errors):
+        """The policy's `constraint`s: a claim that breaks one is invalid (NotApplicable means not checked)."""
+        from policylang.backends.interpreter import Interpreter
+
+        interpreter = Interpreter(self.policy)
+        for c in self.policy.constraints:
+            if interpreter.holds(c.expr, values, {}) is False:
+                errors.append(ClaimError(position, None, c.message, f"constraint at {c.span}"))
 
     def check_amounts(self, values, position, errors):
         parts = [values.get(n, ZERO) for n in ("全自费金额", "超限价自费", "先行自付")]

@@ -63,6 +63,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "where the type is known"),
     "E0311": ("`round` applies to money, but `{name}` is {found}", "rates, points and numbers are exact; remove `round`"),
     "E0312": ("{what} cannot be {value} here", "{hint}"),
+    "E0313": ("`{side}.{name}` outside a property that compares two claims", "add `vary FIELD: A vs B` to the "
+              "property, or write `{name}` alone"),
+    "E0314": ("`{name}` cannot be varied: it is not an input", "vary an input such as 机构级别 or 病种"),
     # structure (E04xx)
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
     "E0402": ("more than one `policy` header", "a file describes one policy"),

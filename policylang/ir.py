@@ -175,8 +175,18 @@ class NotApplicable:
     span: Span
 
 
+@dataclass(frozen=True)
+class Side:
+    """left.X / right.X: a value of one of the two claims a relational property compares."""
+
+    side: str  # left | right
+    ref: "Expr"  # InputRef, RuleRef or AccRef
+    type: Type
+    span: Span
+
+
 Expr = Union[Const, InputRef, RuleRef, AccRef, TableRef, BracketsRef, Arith, Compare, InSet, Logic,
-             Not, Neg, If, MinMax, Round, NotApplicable]
+             Not, Neg, If, MinMax, Round, NotApplicable, Side]
 
 
 # ---- vocabulary ----------------------------------------------------------------
@@ -347,6 +357,41 @@ class Requirement:
     span: Span
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """What makes a claim valid at all: refused at the edge, assumed by the checker."""
+
+    expr: Expr
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Vary:
+    """The one input in which the two claims of a relational property differ."""
+
+    input: str
+    left: Cell
+    right: Cell
+    span: Span
+
+
+@dataclass(frozen=True)
+class Property:
+    """Must hold for every valid claim in scope and every reachable state of the year.
+
+    A property whose `holds` reads only accumulators is an invariant of the year's state and
+    is proved by induction; one with `vary` compares two claims equal but in one input.
+    """
+
+    name: str
+    clause: str | None
+    vary: Vary | None
+    when: Expr | None
+    holds: Expr
+    span: Span
+
+
 # ---- examples -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExampleStep:
@@ -401,6 +446,7 @@ class Policy:
     # Room for later stages: composition, stages and properties attach here.
     extends: str | None = None
     properties: tuple = field(default=())
+    constraints: tuple = field(default=())
 
     @property
     def outputs(self) -> tuple:

@@ -43,6 +43,18 @@ class Interpreter:
         with localcontext(EXACT):
             return _Run(self.policy, claim, state, trace or _NO_TRACE).outcome()
 
+    def run(self, claim: dict, state: dict, sides: dict | None = None) -> "_Run":
+        """An evaluation context for arbitrary expressions over one claim (properties, constraints)."""
+        return _Run(self.policy, claim, state, _NO_TRACE, sides)
+
+    def holds(self, expr: ir.Expr, claim: dict, state: dict, sides: dict | None = None):
+        """The value of a bool expression for a claim, or the NotApplicable that stands for it."""
+        with localcontext(EXACT):
+            try:
+                return self.run(claim, state, sides).eval(expr)
+            except NotApplicable as na:
+                return na
+
     def evaluate_all(self, claim: dict, state: dict, trace: Trace | None = None) -> tuple[Outcome, dict]:
         """Like evaluate, plus every rule's value: examples may expect intermediate rules."""
         with localcontext(EXACT):
@@ -57,7 +69,8 @@ class Interpreter:
 class _Run:
     """One claim's evaluation: memoised rule values over a fixed claim and state."""
 
-    def __init__(self, policy: ir.Policy, claim: dict, state: dict, trace):
+    def __init__(self, policy: ir.Policy, claim: dict, state: dict, trace, sides: dict | None = None):
+        self.sides = sides or {}  # left/right runs, for a property that compares two claims
         self.p = policy
         self.claim = claim
         self.state = {name: state.get(name, acc.initial) for name, acc in policy.accumulators.items()}
@@ -203,6 +216,8 @@ class _Run:
             return round_money(self.eval(e.operand), e.mode)
         if kind is ir.NotApplicable:
             raise NotApplicable(e.reason)
+        if kind is ir.Side:
+            return self.sides[e.side].eval(e.ref)
         raise TypeError(f"unknown IR node {kind.__name__}")
 
 

@@ -90,6 +90,20 @@ class ExprChecker:
         kind = {"bool": ir.BOOL, "text": ir.TEXT}.get(node.kind) or ir.SCALARS[node.kind]
         return ir.Const(node.value, kind, node.span)
 
+    allow_sides = False  # left./right. are allowed only inside a relational property
+
+    def _SideName(self, node: ast.SideName, expected):
+        if not self.allow_sides:
+            self.error("E0313", node.span, side=node.side, name=node.name)
+            return ir.Const(None, ERROR, node.span)
+        inner = self._Name(ast.Name(node.name, node.span), expected)
+        if not isinstance(inner, (ir.InputRef, ir.RuleRef, ir.AccRef)):
+            if inner.type != ERROR:
+                self.error("E0201", node.span, name=node.name, hint="after left. or right. name an input, a rule "
+                                                                    "or an accumulator")
+            return ir.Const(None, ERROR, node.span)
+        return ir.Side(node.side, inner, inner.type, node.span)
+
     def _NotApplicable(self, node: ast.NotApplicable, expected):
         if expected is None:
             self.error("E0310", node.span)

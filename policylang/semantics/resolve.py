@@ -115,13 +115,16 @@ class Resolver:
         used = {n: i if (n in inputs_used or n not in self._prelude_inputs) else dataclasses.replace(i, optional=True)
                 for n, i in inputs.items()}
         examples = tuple(self.example(e, used, rules, accumulators) for e in by_kind[ast.ExampleDecl])
+        constraints = tuple(self.constraint(c) for c in by_kind[ast.ConstraintDecl])
+        properties = tuple(self.property(p, inputs) for p in by_kind[ast.PropertyDecl])
         self.check_platform_names(rules)
         if self.errors:
             raise DiagnosticError(self.errors)
         return ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
                          accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
                          brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
-                         examples=examples, service_date=service_date, person=person)
+                         examples=examples, service_date=service_date, person=person,
+                         properties=properties, constraints=constraints)
 
     _inputs_used: set
     _prelude_inputs: set
@@ -431,6 +434,24 @@ class Resolver:
             for r in d.requirements:
                 reqs.append(ir.Requirement(checker.condition(r.expr), r.message, r.span))
         return tuple(reqs), clause
+
+    def constraint(self, d: ast.ConstraintDecl) -> ir.Constraint:
+        return ir.Constraint(self.checker().condition(d.expr), d.message, d.span)
+
+    def property(self, d: ast.PropertyDecl, inputs) -> ir.Property:
+        checker = self.checker()
+        vary = None
+        if d.vary is not None:
+            inp = inputs.get(d.vary.field)
+            if inp is None:
+                self.error("E0314", d.vary.field_span, name=d.vary.field)
+            else:
+                vary = ir.Vary(inp.name, self.cell(checker, d.vary.left, inp.type),
+                               self.cell(checker, d.vary.right, inp.type), d.vary.span)
+        checker.allow_sides = vary is not None
+        when = checker.condition(d.when) if d.when is not None else None
+        holds = checker.condition(d.holds)
+        return ir.Property(d.name, d.clause, vary, when, holds, d.span)
 
     # ------------------------------------------------------------------ ordering
     def order(self, rules, deps, groups) -> list:

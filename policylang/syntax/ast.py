@@ -70,7 +70,16 @@ class NotApplicable:
     span: Span
 
 
-Expr = Union[Literal, Name, Call, BinOp, UnaryOp, InSet, IfThenElse, NotApplicable]
+@dataclass(frozen=True)
+class SideName:
+    """left.X / right.X inside a property that compares two claims."""
+
+    side: str
+    name: str
+    span: Span
+
+
+Expr = Union[Literal, Name, Call, BinOp, UnaryOp, InSet, IfThenElse, NotApplicable, SideName]
 
 
 # ---- declarations -----------------------------------------------------------
@@ -253,8 +262,34 @@ class ExampleDecl:
     span: Span
 
 
+@dataclass(frozen=True)
+class ConstraintDecl:
+    expr: Expr
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Vary:
+    field: str
+    field_span: Span
+    left: Cell
+    right: Cell
+    span: Span
+
+
+@dataclass(frozen=True)
+class PropertyDecl:
+    name: str
+    clause: str | None
+    vary: Vary | None
+    when: Expr | None
+    holds: Expr
+    span: Span
+
+
 Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,
-             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl]
+             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from policylang.syntax import ast
 
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
-                "table", "brackets", "update", "example")
+                "table", "brackets", "update", "example", "constraint", "property")
 _TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
 
 TOKEN_NAMES = {
@@ -235,6 +235,23 @@ class _ToAst(Transformer):
     # ---- expressions
     def name(self, meta, c):
         return ast.Name(str(c[0]), self._s(meta))
+
+    def left_name(self, meta, c):
+        return ast.SideName("left", str(c[0]), self._s(meta))
+
+    def right_name(self, meta, c):
+        return ast.SideName("right", str(c[0]), self._s(meta))
+
+    def constraint_decl(self, meta, c):
+        return ast.ConstraintDecl(c[0], _string(c[1]), self._s(meta))
+
+    def vary(self, meta, c):
+        return ast.Vary(str(c[0]), _tok_span(self.file, c[0]), c[1], c[2], self._s(meta))
+
+    def property_decl(self, meta, c):
+        name, clause, vary, when, holds = c
+        return ast.PropertyDecl(_string(name), clause[1] if clause is not None else None, vary, when, holds,
+                                self._s(meta))
 
     def call(self, meta, c):
         args = tuple(a for a in c[1:] if a is not None)

@@ -1,0 +1,422 @@
+"""IR → Z3: a claim (or two) and the year's state as formulas with the interpreter's exact semantics.
+
+Every value is a triple: its Z3 term, a Bool saying it is not applicable, and an Int naming
+the reason (static reasons by their text, run-time ones by their kind and definition), so
+checks can reason about 'not applicable' exactly as the interpreter does. Money inputs and
+accumulators are integers of fen; numbers, rates and points are integers of 1/10000, so a
+model always reads back as an exact Decimal. Rounding uses to_int, mode by mode, the same
+way runtime.round_money does.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import z3
+
+from policylang import ir
+from policylang.backends.python import in_fen
+
+MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
+SCALE = {"money": 100, "number": 10000, "rate": 10000, "points": 10000}
+MAX_SCALED = {"money": MAX_FEN, "number": 10 ** 8, "rate": 10000, "points": 10000}
+
+
+@dataclass
+class V:
+    """An encoded value: term, 'not applicable' flag, reason id."""
+
+    v: object
+    na: object
+    why: object
+
+
+class Reasons:
+    """Reason texts ↔ Int ids. Run-time reasons (no row, overlap, no version) are keyed by kind."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+
+    def id(self, key: str) -> z3.ArithRef:
+        if key not in self.ids:
+            self.ids[key] = len(self.ids) + 1
+        return z3.IntVal(self.ids[key])
+
+    def text(self, number: int) -> str:
+        return next((k for k, v in self.ids.items() if v == number), "?")
+
+
+_DYNAMIC = [(re.compile(r"^表 `(.+?)` 没有与"), "no_row:{}"), (re.compile(r"^表 `(.+?)` 第 .* 行同时命中"), "overlap:{}"),
+            (re.compile(r"^`(.+?)` 在 \d{4}-\d{2}-\d{2} 没有有效版本"), "no_version:{}")]
+
+
+def reason_key(reason: str) -> str:
+    """The key the encoding uses for an interpreter reason (run-time texts lose their values)."""
+    for pattern, key in _DYNAMIC:
+        m = pattern.match(reason)
+        if m:
+            return key.format(m.group(1))
+    return reason
+
+
+def sort_of(t: ir.Type):
+    if t.name in ("money", "number", "rate", "points"):
+        return z3.RealSort()
+    if t.name == "bool":
+        return z3.BoolSort()
+    if t.name == "text":
+        return z3.StringSort()
+    return z3.IntSort()  # date (ordinal), enum (member index)
+
+
+def dummy(t: ir.Type):
+    s = sort_of(t)
+    return z3.RealVal(0) if s == z3.RealSort() else z3.BoolVal(False) if s == z3.BoolSort() else \
+        z3.StringVal("") if s == z3.StringSort() else z3.IntVal(0)
+
+
+def first_reason(values: list) -> object:
+    why = z3.IntVal(0)
+    for value in reversed(values):
+        why = z3.If(value.na, value.why, why)
+    return why
+
+
+def any_na(values: list) -> object:
+    return z3.Or(*[v.na for v in values]) if values else z3.BoolVal(False)
+
+
+class Encoder:
+    """Shared across the runs of one check: the policy, reason ids and constant encoding."""
+
+    def __init__(self, policy: ir.Policy):
+        self.p = policy
+        self.reasons = Reasons()
+        self.members = {name: {m: i for i, m in enumerate(e.member_names())} for name, e in policy.enums.items()}
+
+    def const(self, value, t: ir.Type):
+        if t.name in ("money", "number", "rate", "points"):
+            return z3.RealVal(str(value))
+        if t.name == "bool":
+            return z3.BoolVal(bool(value))
+        if t.name == "date":
+            return z3.IntVal(value.toordinal())
+        if t.name == "text":
+            return z3.StringVal(value)
+        return z3.IntVal(self.members[t.enum][value])
+
+
+class Run:
+    """One claim: its input symbols, the state before it, and memoised rule encodings."""
+
+    def __init__(self, enc: Encoder, prefix: str, state: dict | None = None, shared: dict | None = None):
+        self.enc, self.p, self.prefix = enc, enc.p, prefix
+        self.domain: list = []
+        self.scaled: dict = {}  # input name -> (Int var, scale) for reading models
+        self.present: dict = {}
+        self.inputs = {}
+        for name, inp in self.p.inputs.items():
+            if shared and name in shared:
+                self.inputs[name], self.present[name] = shared[name]
+            else:
+                self.inputs[name], self.present[name] = self.symbol(name, inp)
+        self.state = state if state is not None else self.state_symbols(prefix)
+        self.rules: dict = {}
+        self.sites: list = []  # (table name, guard, args) for gap checks
+        self.guard = z3.BoolVal(True)
+
+    # ---- symbols
+    def symbol(self, name: str, inp: ir.Input):
+        t = inp.type
+        ident = f"{self.prefix}{name}"
+        present = z3.Bool(f"{ident}?") if inp.optional else None
+        if t.name in SCALE:
+            n = z3.Int(ident)
+            self.scaled[name] = (n, SCALE[t.name])
+            self.domain += [n >= 0, n <= MAX_SCALED[t.name]]
+            value = z3.ToReal(n) / SCALE[t.name]
+        elif t.name == "enum":
+            value = z3.Int(ident)
+            self.domain += [value >= 0, value < len(self.enc.members[t.enum])]
+        elif t.name == "date":
+            value = z3.Int(ident)
+            start = self.p.meta.in_force.start or datetime.date(2020, 1, 1)
+            end = self.p.meta.in_force.end or start + datetime.timedelta(days=3650)
+            self.domain += [value >= start.toordinal(), value <= end.toordinal()]
+        elif t.name == "bool":
+            value = z3.Bool(ident)
+        else:
+            value = z3.String(ident)
+        return value, present
+
+    def state_symbols(self, prefix: str) -> dict:
+        state = {}
+        for name, acc in self.p.accumulators.items():
+            n = z3.Int(f"{prefix}state:{name}")
+            scale = SCALE.get(acc.type.name, 100)
+            self.scaled[f"state:{name}"] = (n, scale)
+            self.domain += [n >= 0, n <= MAX_FEN * 10]
+            state[name] = z3.ToReal(n) / scale
+        return state
+
+    # ---- the claim
+    def applicable(self):
+        """In force on the service date and every requirement true (an NA requirement: out of scope)."""
+        day = self.inputs[self.p.service_date]
+        validity = self.p.meta.in_force
+        conds = []
+        if validity.start:
+            conds.append(day >= validity.start.toordinal())
+        if validity.end:
+            conds.append(day <= validity.end.toordinal())
+        for req in self.p.scope:
+            value = self.expr(req.expr)
+            conds.append(z3.And(z3.Not(value.na), value.v))
+        return z3.And(*conds) if conds else z3.BoolVal(True)
+
+    def valid(self):
+        """The policy's constraints on claims (an NA constraint is not checked, as at the edge)."""
+        conds = []
+        for c in self.p.constraints:
+            value = self.expr(c.expr)
+            conds.append(z3.Or(value.na, value.v))
+        return z3.And(*conds) if conds else z3.BoolVal(True)
+
+    def after(self) -> dict:
+        """The state after the claim: each update adds its amount unless its condition or amount is NA."""
+        after = dict(self.state)
+        for u in self.p.updates:
+            amount = self.expr(u.amount)
+            take = z3.Not(amount.na)
+            if u.when is not None:
+                when = self.expr(u.when)
+                take = z3.And(z3.Not(when.na), when.v, take)
+            after[u.target] = after[u.target] + z3.If(take, amount.v, z3.RealVal(0))
+        return after
+
+    # ---- definitions
+    def rule(self, name: str) -> V:
+        if name not in self.rules:
+            rule = self.p.rules[name]
+            saved, self.guard = self.guard, z3.BoolVal(True)
+            value = self.versioned(name, rule.versions, lambda v: self.expr(v.expr), rule.type)
+            self.guard = saved
+            if rule.type == ir.MONEY and not all(in_fen(v.expr, self.p) for v in rule.versions):
+                value = V(round_fen(value.v, rule.rounding), value.na, value.why)
+            self.rules[name] = value
+        return self.rules[name]
+
+    def versioned(self, name, versions, body, t: ir.Type) -> V:
+        if len(versions) == 1 and versions[0].validity == ir.ALWAYS:
+            return body(versions[0])
+        day = self.inputs[self.p.service_date]
+        result = V(dummy(t), z3.BoolVal(True), self.enc.reasons.id(f"no_version:{name}"))
+        for version in reversed(versions):
+            test = validity_test(version.validity, day)
+            value = body(version)
+            result = V(z3.If(test, value.v, result.v), z3.If(test, value.na, result.na),
+                       z3.If(test, value.why, result.why))
+        return result
+
+    def table(self, e: ir.TableRef) -> V:
+        table = self.p.tables[e.name]
+        args = [self.expr(a) for a in e.args]
+        self.sites.append((e, self.guard, args))
+        bad = any_na(args)
+        inner = self.versioned(table.name, table.versions, lambda v: self.table_version(table, v, args), table.type)
+        return V(inner.v, z3.Or(bad, inner.na), z3.If(bad, first_reason(args), inner.why))
+
+    def table_version(self, table: ir.Table, version: ir.TableVersion, args) -> V:
+        matches = [z3.And(*[cell_match(self.enc, c, a.v, t) for c, a, t in zip(row.cells, args, table.column_types)])
+                   for row in version.rows]
+        if version.default is not None:
+            result = self.row_value(version.default, table.type)
+        else:
+            result = V(dummy(table.type), z3.BoolVal(True), self.enc.reasons.id(f"no_row:{table.name}"))
+        for row, match in reversed(list(zip(version.rows, matches))):
+            out = self.row_value(row, table.type)
+            result = V(z3.If(match, out.v, result.v), z3.If(match, out.na, result.na), z3.If(match, out.why, result.why))
+        if table.hit == "unique" and len(matches) > 1:
+            count = z3.Sum([z3.If(m, 1, 0) for m in matches])
+            result = V(result.v, z3.Or(count > 1, result.na),
+                       z3.If(count > 1, self.enc.reasons.id(f"overlap:{table.name}"), result.why))
+        return result
+
+    def row_value(self, row: ir.Row, t: ir.Type) -> V:
+        if isinstance(row.output, ir.NotApplicable):
+            return V(dummy(t), z3.BoolVal(True), self.enc.reasons.id(row.output.reason))
+        return V(self.enc.const(row.output.value, t), z3.BoolVal(False), z3.IntVal(0))
+
+    def brackets(self, e: ir.BracketsRef) -> V:
+        b = self.p.brackets[e.name]
+        amount = self.expr(b.on)
+        base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False), z3.IntVal(0))
+
+        def body(version):
+            total = bracket_sum(base.v + amount.v, version.bands) - bracket_sum(base.v, version.bands)
+            return V(round_fen(total, b.rounding), z3.BoolVal(False), z3.IntVal(0))
+
+        inner = self.versioned(b.name, b.versions, body, ir.MONEY)
+        parts = [amount, base]
+        return V(inner.v, z3.Or(any_na(parts), inner.na), z3.If(any_na(parts), first_reason(parts), inner.why))
+
+    # ---- expressions
+    def expr(self, e: ir.Expr) -> V:
+        F, ZERO = z3.BoolVal(False), z3.IntVal(0)
+        kind = type(e)
+        if kind is ir.Const:
+            return V(self.enc.const(e.value, e.type), F, ZERO)
+        if kind is ir.InputRef:
+            value, present = self.inputs[e.name], self.present[e.name]
+            if present is None:
+                return V(value, F, ZERO)
+            return V(value, z3.Not(present), self.enc.reasons.id(f"缺少输入 `{e.name}`"))
+        if kind is ir.RuleRef:
+            return self.rule(e.name)
+        if kind is ir.AccRef:
+            return V(self.state[e.name], F, ZERO)
+        if kind is ir.TableRef:
+            return self.table(e)
+        if kind is ir.BracketsRef:
+            return self.brackets(e)
+        if kind is ir.Arith:
+            l, r = self.expr(e.left), self.expr(e.right)
+            value = l.v + r.v if e.op == "+" else l.v - r.v if e.op == "-" else mul(l.v, r.v)
+            return V(value, z3.Or(l.na, r.na), first_reason([l, r]))
+        if kind is ir.Compare:
+            l, r = self.expr(e.left), self.expr(e.right)
+            return V(compare(e.op, l.v, r.v), z3.Or(l.na, r.na), first_reason([l, r]))
+        if kind is ir.InSet:
+            x = self.expr(e.operand)
+            inside = z3.Or(*[x.v == self.enc.const(i, e.operand.type) for i in e.items]) if e.items else F
+            return V(z3.Not(inside) if e.negated else inside, x.na, x.why)
+        if kind is ir.Logic:
+            l = self.expr(e.left)
+            saved = self.guard
+            self.guard = z3.And(saved, l.v if e.op == "and" else z3.Not(l.v))
+            r = self.expr(e.right)
+            self.guard = saved
+            if e.op == "and":
+                return V(z3.And(l.v, r.v), z3.Or(l.na, z3.And(l.v, r.na)), z3.If(l.na, l.why, r.why))
+            return V(z3.Or(l.v, r.v), z3.Or(l.na, z3.And(z3.Not(l.v), r.na)), z3.If(l.na, l.why, r.why))
+        if kind is ir.Not:
+            x = self.expr(e.operand)
+            return V(z3.Not(x.v), x.na, x.why)
+        if kind is ir.Neg:
+            x = self.expr(e.operand)
+            return V(-x.v, x.na, x.why)
+        if kind is ir.If:
+            c = self.expr(e.cond)
+            saved = self.guard
+            self.guard = z3.And(saved, c.v)
+            t = self.expr(e.then)
+            self.guard = z3.And(saved, z3.Not(c.v))
+            o = self.expr(e.otherwise)
+            self.guard = saved
+            return V(z3.If(c.v, t.v, o.v), z3.Or(c.na, z3.If(c.v, t.na, o.na)),
+                     z3.If(c.na, c.why, z3.If(c.v, t.why, o.why)))
+        if kind is ir.MinMax:
+            args = [self.expr(a) for a in e.args]
+            value = args[0].v
+            for a in args[1:]:
+                value = z3.If(a.v < value, a.v, value) if e.op == "min" else z3.If(a.v > value, a.v, value)
+            return V(value, any_na(args), first_reason(args))
+        if kind is ir.Round:
+            x = self.expr(e.operand)
+            return V(x.v if in_fen(e.operand, self.p) else round_fen(x.v, e.mode), x.na, x.why)
+        if kind is ir.NotApplicable:
+            return V(dummy(e.type), z3.BoolVal(True), self.enc.reasons.id(e.reason))
+        if kind is ir.Side:
+            raise ValueError("left./right. are encoded by the property, not by one run")
+        raise TypeError(f"unknown IR node {kind.__name__}")
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def validity_test(v: ir.Validity, day):
+    tests = []
+    if v.start is not None:
+        tests.append(day >= v.start.toordinal())
+    if v.end is not None:
+        tests.append(day <= v.end.toordinal())
+    return z3.And(*tests) if tests else z3.BoolVal(True)
+
+
+def compare(op: str, a, b):
+    return {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,
+            ">": lambda: a > b, ">=": lambda: a >= b}[op]()
+
+
+def cell_match(enc: Encoder, cell: ir.Cell, value, t: ir.Type):
+    kind = cell.kind
+    if kind == "any":
+        return z3.BoolVal(True)
+    consts = [enc.const(v, t) if v is not None else None for v in cell.values]
+    if kind == "eq":
+        return value == consts[0]
+    if kind == "cmp":
+        return compare(cell.op, value, consts[0])
+    if kind == "range":
+        low, high = consts
+        return z3.And(value >= low, value < high) if high is not None else value >= low
+    inside = z3.Or(*[value == c for c in consts]) if consts else z3.BoolVal(False)
+    return inside if kind == "in" else z3.Not(inside)
+
+
+def mul(a, b):
+    """a × b, pushed into if-then-else branches so a rate chosen by a table stays linear."""
+    if z3.is_app_of(b, z3.Z3_OP_ITE) and not z3.is_rational_value(a):
+        return z3.If(b.arg(0), mul(a, b.arg(1)), mul(a, b.arg(2)))
+    if z3.is_app_of(a, z3.Z3_OP_ITE) and not z3.is_rational_value(b):
+        return z3.If(a.arg(0), mul(a.arg(1), b), mul(a.arg(2), b))
+    return a * b
+
+
+def round_fen(x, mode: str):
+    """Round a Real to the fen like decimal's modes: half_up and up go away from zero."""
+    y = x * 100
+    floor = z3.ToInt
+    if mode == "half_up":
+        n = z3.If(y >= 0, floor(y + z3.RealVal("1/2")), -floor(-y + z3.RealVal("1/2")))
+    elif mode == "down":
+        n = z3.If(y >= 0, floor(y), -floor(-y))
+    elif mode == "up":
+        n = z3.If(y >= 0, -floor(-y), floor(y))
+    else:  # half_even
+        low = floor(y)
+        frac = y - z3.ToReal(low)
+        n = z3.If(frac > z3.RealVal("1/2"), low + 1,
+                  z3.If(frac < z3.RealVal("1/2"), low, z3.If(low % 2 == 0, low, low + 1)))
+    return z3.ToReal(n) / 100
+
+
+def bracket_sum(amount, bands):
+    total = z3.RealVal(0)
+    for band in bands:
+        low, rate = z3.RealVal(str(band.low)), z3.RealVal(str(band.rate))
+        if band.high is None:
+            part = z3.If(amount > low, amount - low, z3.RealVal(0))
+        else:
+            high = z3.RealVal(str(band.high))
+            part = z3.If(amount <= low, z3.RealVal(0), z3.If(amount < high, amount - low, high - low))
+        total = total + mul(part, rate)
+    return total
+
+
+def read_value(model, t: ir.Type, term, enc: Encoder, scaled=None):
+    """A model's value as the interpreter's: Decimal, date, member, bool or text."""
+    if scaled is not None:
+        n, scale = scaled
+        return Decimal(model.eval(n, model_completion=True).as_long()) / scale
+    value = model.eval(term, model_completion=True)
+    if t.name == "bool":
+        return z3.is_true(value)
+    if t.name == "date":
+        return datetime.date.fromordinal(value.as_long())
+    if t.name == "enum":
+        return enc.p.enums[t.enum].member_names()[value.as_long()]
+    if t.name == "text":
+        return value.as_string()
+    fraction = value.as_fraction()
+    return Decimal(fraction.numerator) / Decimal(fraction.denominator)
