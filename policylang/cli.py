@@ -125,6 +125,36 @@ def test_command(paths, show_coverage):
         sys.exit(EXIT_FAILED)
 
 
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds the solver may spend on each check; an undecided check is reported as unknown.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
+def check_command(paths, fmt, timeout, output):
+    """Parse, type-check, run examples, and prove built-in checks and properties (default: policies/)."""
+    from policylang import report as render
+    from policylang.check import check_policy
+
+    files = policy_files(paths or ["policies"])
+    if not files:
+        raise InputError("no .pol files found")
+    problems, reports = [], []
+    for path in files:
+        try:
+            reports.append(check_policy(load_policy(path), timeout))
+        except DiagnosticError as exc:
+            problems.append(render_all(exc.diagnostics))
+    if problems:
+        raise InputError("\n\n".join(problems))
+    text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    click.echo(text)
+    if any(r.findings for r in reports):
+        sys.exit(EXIT_FAILED)
+
+
 @cli.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
 def compile_command(policy):

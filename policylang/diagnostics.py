@@ -135,9 +135,15 @@ class SourceCache:
 
 def render(diag: Diagnostic, sources: SourceCache) -> str:
     """rustc-style text: header, location, the source line with a caret, and the hint."""
-    out = [f"{diag.severity}[{diag.code}]: {diag.message}"]
-    span = diag.span
-    out.append(f"  --> {span.file}:{span.line}:{span.col}")
+    out = [f"{diag.severity}[{diag.code}]: {diag.message}"] + render_location(diag.span, sources)
+    if diag.hint:
+        out.append(f"  = hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def render_location(span: Span, sources: SourceCache) -> list[str]:
+    """The `-->` line and the source line with a caret under the span (CJK counts two columns)."""
+    out = [f"  --> {span.file}:{span.line}:{span.col}"]
     text = sources.line(span.file, span.line) if span.line else None
     if text is not None:
         gutter = " " * len(str(span.line))
@@ -149,9 +155,7 @@ def render(diag: Diagnostic, sources: SourceCache) -> str:
         out.append(f"{gutter} |")
         out.append(f"{span.line} | {text}")
         out.append(f"{gutter} | {' ' * display_width(prefix)}{'^' * max(display_width(marked), 1)}")
-    if diag.hint:
-        out.append(f"  = hint: {diag.hint}")
-    return "\n".join(out)
+    return out
 
 
 def render_all(diags: list[Diagnostic], sources: SourceCache | None = None) -> str:

@@ -46,7 +46,7 @@ def bind(policy, run, claim, state) -> list:
         else:
             eqs.append(run.inputs[name] == run.enc.const(value, inp.type))
     for name, acc in policy.accumulators.items():
-        n, scale = run.scaled[f"state:{name}"]
+        n, scale = run.state_scaled[name]
         eqs.append(n == int(state.get(name, acc.initial) * scale))
     return eqs
 

@@ -113,6 +113,7 @@ class Run:
 
     def __init__(self, enc: Encoder, prefix: str, state: dict | None = None, shared: dict | None = None):
         self.enc, self.p, self.prefix = enc, enc.p, prefix
+        self.sides: dict = {}  # left/right runs, for a property that compares two claims
         self.domain: list = []
         self.scaled: dict = {}  # input name -> (Int var, scale) for reading models
         self.present: dict = {}
@@ -122,7 +123,10 @@ class Run:
                 self.inputs[name], self.present[name] = shared[name]
             else:
                 self.inputs[name], self.present[name] = self.symbol(name, inp)
-        self.state = state if state is not None else self.state_symbols(prefix)
+        if state is not None:
+            self.state, self.state_scaled = state
+        else:
+            self.state, self.state_scaled = self.state_symbols(prefix)
         self.rules: dict = {}
         self.sites: list = []  # (table name, guard, args) for gap checks
         self.guard = z3.BoolVal(True)
@@ -151,15 +155,19 @@ class Run:
             value = z3.String(ident)
         return value, present
 
-    def state_symbols(self, prefix: str) -> dict:
-        state = {}
+    def state_symbols(self, prefix: str) -> tuple[dict, dict]:
+        """The year-to-date before the claim: scaled integers, never negative."""
+        state, scaled = {}, {}
         for name, acc in self.p.accumulators.items():
             n = z3.Int(f"{prefix}state:{name}")
             scale = SCALE.get(acc.type.name, 100)
-            self.scaled[f"state:{name}"] = (n, scale)
+            scaled[name] = (n, scale)
             self.domain += [n >= 0, n <= MAX_FEN * 10]
             state[name] = z3.ToReal(n) / scale
-        return state
+        return state, scaled
+
+    def shared_state(self) -> tuple[dict, dict]:
+        return self.state, self.state_scaled
 
     # ---- the claim
     def applicable(self):
@@ -329,7 +337,7 @@ class Run:
         if kind is ir.NotApplicable:
             return V(dummy(e.type), z3.BoolVal(True), self.enc.reasons.id(e.reason))
         if kind is ir.Side:
-            raise ValueError("left./right. are encoded by the property, not by one run")
+            return self.sides[e.side].expr(e.ref)
         raise TypeError(f"unknown IR node {kind.__name__}")
 
 

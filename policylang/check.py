@@ -1,0 +1,458 @@
+"""`policylang check`: prove built-in checks and the policy's properties with Z3.
+
+Each check is a goal: a formula that is satisfiable exactly when the check is violated by a
+valid claim in scope and a reachable state of the year. Unsat is a proof; sat gives a model,
+which becomes a believable counterexample (small round amounts first), which is replayed
+through the compiled evaluator; 'unknown' (a timeout) is its own outcome, never success.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import z3
+
+from policylang import ir
+from policylang.backends.interpreter import Interpreter
+from policylang.backends.python import compile_policy
+from policylang.backends.smt import Encoder, Run, cell_match, read_value
+from policylang.diagnostics import Span
+from policylang.platform import OUTPUT_NAMES
+from policylang.runtime import NotApplicable
+from policylang.testing import run_examples, show
+
+# Stable rule ids (SARIF ruleId): never renumber, only add.
+RULES = {
+    "PL001": ("example-failed", "An example's expected value differs from the computed one."),
+    "PL101": ("rate-range", "A rate lies outside [0%, 100%]."),
+    "PL102": ("fund-range", "A fund payment lies outside [0, 政策范围内费用]."),
+    "PL103": ("negative-amount", "An amount of money is negative."),
+    "PL104": ("accumulator-negative", "An accumulator can become negative."),
+    "PL201": ("table-overlap", "Two rows of a unique table match the same claim with different outputs."),
+    "PL202": ("table-gap", "A claim reaches a table that has no matching row and no default."),
+    "PL203": ("table-shadowed", "A row of a first-hit table can never fire."),
+    "PL301": ("monotonicity", "More 政策范围内费用 lowers a fund payment."),
+    "PL401": ("property", "A property of the policy does not hold."),
+    "PL402": ("invariant", "A state invariant (such as an annual limit) does not hold from claim to claim."),
+    "PL900": ("unknown", "The solver could not decide within the time limit."),
+    "PL901": ("internal-error", "A counterexample did not reproduce: a bug in policylang."),
+}
+
+
+GOAL_NAMES = {"PL101": "lies in [0%, 100%]", "PL102": "lies in [0, 政策范围内费用]", "PL103": "is never negative"}
+
+
+@dataclass
+class Counterexample:
+    claims: list  # typed claim dicts: one, or left and right
+    state: dict
+    outcomes: list  # compiled evaluator's Outcome per claim
+    detail: str
+
+
+@dataclass
+class Result:
+    rule: str
+    name: str
+    span: Span
+    status: str  # proved | violated | unknown | internal-error
+    message: str = ""
+    counterexample: Counterexample | None = None
+    seconds: float = 0.0
+
+    @property
+    def is_finding(self) -> bool:
+        return self.status != "proved"
+
+
+@dataclass
+class Report:
+    policy: ir.Policy
+    results: list = field(default_factory=list)
+
+    @property
+    def findings(self) -> list:
+        return [r for r in self.results if r.is_finding]
+
+
+@dataclass
+class Goal:
+    rule: str
+    name: str
+    span: Span
+    runs: list  # [(role, Run)]
+    violation: object  # z3 Bool
+    replay: object  # (claims, state, outcomes, values) -> (violated, detail)
+    assume_state: bool = True
+
+
+class Checker:
+    def __init__(self, policy: ir.Policy, timeout: float = 10.0):
+        self.p = policy
+        self.timeout_ms = int(timeout * 1000)
+        self.enc = Encoder(policy)
+        self.interpreter = Interpreter(policy)
+        self.compiled = compile_policy(policy)
+        self.invariants: list = []  # proved state invariants: assumed by the other goals
+
+    # ------------------------------------------------------------------ entry
+    def run(self) -> Report:
+        report = Report(self.p)
+        report.results.extend(self.examples())
+        for goal in self.invariant_goals():
+            result = self.solve(goal)
+            report.results.append(result)
+            if result.status == "proved":
+                self.invariants.append(goal.name)
+        for goal in self.goals():
+            report.results.append(self.solve(goal))
+        report.results.extend(self.shadowed_rows())
+        return report
+
+    def examples(self) -> list:
+        out = []
+        for result in run_examples(self.p):
+            if not result.passed:
+                wrong = "; ".join(f"{m.name}: expected {m.expected}, actual {m.actual}"
+                                  for s in result.steps for m in s.mismatches)
+                out.append(Result("PL001", result.example.name, result.example.span, "violated", wrong))
+        return out
+
+    # ------------------------------------------------------------------ runs
+    def new_run(self, prefix: str, state=None, shared=None) -> Run:
+        return Run(self.enc, prefix, state, shared)
+
+    def base(self, run: Run) -> list:
+        """What makes a claim count: valid, in scope, and the state reachable."""
+        return run.domain + [run.valid(), run.applicable()]
+
+    def reachable(self, run: Run) -> list:
+        conds = []
+        for prop in self.p.properties:
+            if prop.name in self.invariants:
+                value = run.expr(prop.holds)
+                conds.append(z3.Or(value.na, value.v))
+        return conds
+
+    # ------------------------------------------------------------------ goals
+    def invariant_goals(self) -> list:
+        goals = []
+        for name, acc in self.p.accumulators.items():
+            run = self.new_run("c:")
+            after = run.after()
+            violation = z3.And(*self.base(run), after[name] < 0)
+            goals.append(Goal("PL104", f"accumulator `{name}` never becomes negative", acc.span, [("claim", run)], violation,
+                              self.replay_state(lambda s, n=name: s[n] < 0, f"{name} after the claim is negative"),
+                              assume_state=False))
+        for prop in self.p.properties:
+            if is_invariant(prop):
+                run = self.new_run("c:")
+                before = run.expr(prop.holds)
+                after_run = self.new_run("after:", state=(run.after(), run.state_scaled), shared=_shared(run))
+                after = after_run.expr(prop.holds)
+                violation = z3.And(*self.base(run), z3.Or(before.na, before.v), z3.Not(after.na), z3.Not(after.v))
+                goals.append(Goal("PL402", prop.name, prop.span, [("claim", run)], violation,
+                                  self.replay_invariant(prop), assume_state=False))
+        return goals
+
+    def goals(self) -> list:
+        goals = []
+        inscp = "政策范围内费用" if "政策范围内费用" in self.p.inputs else None
+        for rule in self.p.rules.values():
+            if rule.type == ir.RATE:
+                goals.append(self.value_goal("PL101", rule, lambda v, r: z3.Or(v < 0, v > 1),
+                                             lambda v, c: v < 0 or v > 1, "outside [0%, 100%]"))
+            elif rule.type == ir.MONEY:
+                fund = rule.platform and OUTPUT_NAMES[rule.platform][1] == "fund"
+                if fund and inscp:
+                    goals.append(self.value_goal(
+                        "PL102", rule, lambda v, r: z3.Or(v < 0, v > r.inputs[inscp]),
+                        lambda v, c: v < 0 or v > c[inscp], f"outside [0, {inscp}]"))
+                else:
+                    goals.append(self.value_goal("PL103", rule, lambda v, r: v < 0, lambda v, c: v < 0, "negative"))
+        if inscp:
+            for rule in self.p.outputs:
+                if rule.platform and OUTPUT_NAMES[rule.platform][1] == "fund":
+                    goals.append(self.monotonicity_goal(rule, inscp))
+        for table in self.p.tables.values():
+            goals.extend(self.table_goals(table))
+        for prop in self.p.properties:
+            if not is_invariant(prop):
+                goals.append(self.property_goal(prop))
+        return goals
+
+    def value_goal(self, rule_id, rule: ir.Rule, bad, concrete_bad, what) -> Goal:
+        run = self.new_run("c:")
+        value = run.rule(rule.name)
+        violation = z3.And(*self.base(run), z3.Not(value.na), bad(value.v, run))
+
+        def replay(claims, state, outcomes, values):
+            v = values[0].get(rule.name)
+            ok = not isinstance(v, NotApplicable) and concrete_bad(v, claims[0])
+            return ok, f"{rule.name} = {show(v, rule.type)}: {what}"
+
+        return Goal(rule_id, f"`{rule.name}` {GOAL_NAMES[rule_id]}", rule.span, [("claim", run)], violation, replay)
+
+    def monotonicity_goal(self, rule: ir.Rule, inscp: str) -> Goal:
+        left = self.new_run("L:")
+        shared = {n: v for n, v in _shared(left).items() if n != inscp}
+        right = self.new_run("R:", state=left.shared_state(), shared=shared)
+        a, b = left.rule(rule.name), right.rule(rule.name)
+        violation = z3.And(*self.base(left), *self.base(right), left.inputs[inscp] <= right.inputs[inscp],
+                           z3.Not(a.na), z3.Not(b.na), a.v > b.v)
+
+        def replay(claims, state, outcomes, values):
+            x, y = values[0].get(rule.name), values[1].get(rule.name)
+            ok = claims[0][inscp] <= claims[1][inscp] and not isinstance(x, NotApplicable) \
+                and not isinstance(y, NotApplicable) and x > y
+            return ok, (f"{inscp} {show(claims[0][inscp], ir.MONEY)} → {rule.name} {show(x, ir.MONEY)}, but "
+                        f"{inscp} {show(claims[1][inscp], ir.MONEY)} → {rule.name} {show(y, ir.MONEY)}")
+
+        return Goal("PL301", f"`{rule.name}` never falls as {inscp} rises", rule.span,
+                    [("smaller", left), ("larger", right)], violation, replay)
+
+    def table_goals(self, table: ir.Table) -> list:
+        goals = []
+        run = self.new_run("c:")
+        for rule in self.p.rules:
+            run.rule(rule)
+        for site, guard, args in run.sites:
+            if site.name != table.name:
+                continue
+            day = run.inputs[self.p.service_date]
+            for version in table.versions:
+                in_version = _validity(version.validity, day)
+                matches = [z3.And(*[cell_match(self.enc, c, a.v, t) for c, a, t in
+                                    zip(row.cells, args, table.column_types)]) for row in version.rows]
+                args_ok = z3.And(*[z3.Not(a.na) for a in args])
+                if version.default is None:
+                    violation = z3.And(*self.base(run), guard, args_ok, in_version, z3.Not(z3.Or(*matches)))
+                    goals.append(Goal("PL202", f"table `{table.name}` has a row for every claim that reaches it",
+                                      site.span, [("claim", run)], violation,
+                                      self.replay_reason(f"表 `{table.name}` 没有与")))
+                if table.hit == "unique":
+                    for i, j in _pairs(len(version.rows)):
+                        ri, rj = version.rows[i], version.rows[j]
+                        if _same_output(ri, rj):
+                            continue
+                        violation = z3.And(*self.base(run), guard, args_ok, in_version, matches[i], matches[j])
+                        goals.append(Goal("PL201", f"table `{table.name}` rows {ri.index} and {rj.index} never "
+                                          f"both match", rj.span, [("claim", run)], violation,
+                                          self.replay_reason(f"表 `{table.name}` 第")))
+        return goals
+
+    def property_goal(self, prop: ir.Property) -> Goal:
+        left = self.new_run("L:")
+        runs = [("claim", left)]
+        conds = self.base(left)
+        if prop.vary is not None:
+            shared = {n: v for n, v in _shared(left).items() if n != prop.vary.input}
+            right = self.new_run("R:", state=left.shared_state(), shared=shared)
+            left.sides = right.sides = {"left": left, "right": right}
+            runs = [("left", left), ("right", right)]
+            inp = self.p.inputs[prop.vary.input]
+            conds += self.base(right)[len(right.domain):] + right.domain
+            conds += [cell_match(self.enc, prop.vary.left, left.inputs[inp.name], inp.type),
+                      cell_match(self.enc, prop.vary.right, right.inputs[inp.name], inp.type)]
+            if inp.optional:
+                conds += [left.present[inp.name], right.present[inp.name]]
+        if prop.when is not None:
+            when = left.expr(prop.when)
+            conds += [z3.Not(when.na), when.v]
+        holds = left.expr(prop.holds)
+        violation = z3.And(*conds, z3.Not(holds.na), z3.Not(holds.v))
+
+        def replay(claims, state, outcomes, values):
+            interp = self.interpreter
+            sides = None
+            if len(claims) == 2:
+                sides = {"left": interp.run(claims[0], state), "right": interp.run(claims[1], state)}
+            when_ok = prop.when is None or interp.holds(prop.when, claims[0], state, sides) is True
+            result = interp.holds(prop.holds, claims[0], state, sides)
+            names = sorted({n.ref.name if isinstance(n, ir.Side) else n.name for n in _refs(prop.holds)})
+            detail = "; ".join(self.describe(n, values) for n in names)
+            return when_ok and result is False, detail
+
+        return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay)
+
+    def describe(self, name: str, values: list) -> str:
+        t = self.p.rules[name].type if name in self.p.rules else None
+        shown = [show(v.get(name), t) for v in values]
+        return f"{name} = {' vs '.join(shown)}"
+
+    # ------------------------------------------------------------------ replays
+    def replay_state(self, bad, what):
+        def replay(claims, state, outcomes, values):
+            after = outcomes[0].state
+            return bad(after), f"{what}: {', '.join(f'{k} = {v}' for k, v in after.items())}"
+        return replay
+
+    def replay_invariant(self, prop: ir.Property):
+        def replay(claims, state, outcomes, values):
+            before = self.interpreter.holds(prop.holds, claims[0], state)
+            after = self.interpreter.holds(prop.holds, claims[0], outcomes[0].state)
+            shown = ", ".join(f"{k}: {show(state.get(k), ir.MONEY)} → {show(v, ir.MONEY)}"
+                              for k, v in outcomes[0].state.items())
+            return before is not False and after is False, shown
+        return replay
+
+    def replay_reason(self, prefix: str):
+        def replay(claims, state, outcomes, values):
+            hit = [f"{n}: {v.reason}" for n, v in values[0].items() if isinstance(v, NotApplicable)
+                   and v.reason.startswith(prefix)]
+            return bool(hit), "; ".join(hit)
+        return replay
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, goal: Goal) -> Result:
+        started = time.perf_counter()
+        extra = [c for _, run in goal.runs for c in self.reachable(run)] if goal.assume_state else []
+        solver = z3.Solver()
+        solver.set("timeout", self.timeout_ms)
+        solver.add(goal.violation, *extra)
+        verdict = solver.check()
+        if verdict == z3.unsat:
+            return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
+        if verdict == z3.unknown:
+            return Result("PL900", goal.name, goal.span, "unknown",
+                          f"the solver could not decide ({solver.reason_unknown()}); raise --timeout",
+                          seconds=time.perf_counter() - started)
+        model = self.nicer_model(goal, extra) or solver.model()
+        example = self.counterexample(goal, model)
+        seconds = time.perf_counter() - started
+        if example is None:
+            return Result("PL901", goal.name, goal.span, "internal-error",
+                          "the counterexample did not reproduce in the compiled evaluator", seconds=seconds)
+        return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
+
+    def nicer_model(self, goal: Goal, extra: list):
+        """Prefer whole hundreds of yuan, then whole yuan, and the smallest amounts."""
+        amounts = [n for _, run in goal.runs for name, (n, scale) in run.scaled.items()
+                   if scale == 100 and self.p.inputs[name].type == ir.MONEY]
+        amounts += [n for _, run in goal.runs[:1] for n, scale in run.state_scaled.values() if scale == 100]
+        if not amounts:
+            return None
+        for step in (10000, 100, 1):
+            opt = z3.Optimize()
+            opt.set("timeout", max(self.timeout_ms // 4, 500))
+            opt.add(goal.violation, *extra, *[n % step == 0 for n in amounts])
+            opt.minimize(z3.Sum(amounts))
+            if opt.check() == z3.sat:
+                return opt.model()
+        return None
+
+    def counterexample(self, goal: Goal, model) -> Counterexample | None:
+        claims = [self.read_claim(run, model) for _, run in goal.runs]
+        first = goal.runs[0][1]
+        state = {name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
+                 for name, (n, scale) in first.state_scaled.items()}
+        outcomes, values = [], []
+        for claim in claims:
+            outcome = self.compiled(claim, state)
+            reference, all_values = self.interpreter.evaluate_all(claim, state)
+            if outcome != reference:
+                return None
+            outcomes.append(outcome)
+            values.append(all_values)
+        violated, detail = goal.replay(claims, state, outcomes, values)
+        if not violated:
+            return None
+        return Counterexample(claims, state, outcomes, detail)
+
+    def read_claim(self, run: Run, model) -> dict:
+        claim = {}
+        for name, inp in self.p.inputs.items():
+            present = run.present[name]
+            if present is not None and not z3.is_true(model.eval(present, model_completion=True)):
+                continue
+            claim[name] = read_value(model, inp.type, run.inputs[name], self.enc, run.scaled.get(name))
+        return claim
+
+    # ------------------------------------------------------------------ shadowed rows
+    def shadowed_rows(self) -> list:
+        """First-hit rows that no column values can reach: provable without a claim."""
+        out = []
+        for table in self.p.tables.values():
+            if table.hit != "first":
+                continue
+            for version in table.versions:
+                cols = [z3.Const(f"col{i}", _sort(t)) for i, t in enumerate(table.column_types)]
+                domain = [c for col, t in zip(cols, table.column_types) for c in _domain(self.enc, col, t)]
+                matches = [z3.And(*[cell_match(self.enc, c, col, t) for c, col, t in
+                                    zip(row.cells, cols, table.column_types)]) for row in version.rows]
+                for i, row in enumerate(version.rows):
+                    started = time.perf_counter()
+                    solver = z3.Solver()
+                    solver.set("timeout", self.timeout_ms)
+                    solver.add(*domain, matches[i], *[z3.Not(m) for m in matches[:i]])
+                    verdict = solver.check()
+                    seconds = time.perf_counter() - started
+                    name = f"table `{table.name}` row {row.index} can fire"
+                    if verdict == z3.unsat:
+                        earlier = ", ".join(str(r.index) for r in version.rows[:i])
+                        out.append(Result("PL203", name, row.span, "violated",
+                                          f"row {row.index} never fires: rows {earlier} match every claim it "
+                                          f"would", seconds=seconds))
+                    elif verdict == z3.unknown:
+                        out.append(Result("PL900", name, row.span, "unknown", "the solver could not decide",
+                                          seconds=seconds))
+                    else:
+                        out.append(Result("PL203", name, row.span, "proved", seconds=seconds))
+        return out
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def is_invariant(prop: ir.Property) -> bool:
+    """A property about the year's state alone: it reads accumulators and constants only."""
+    if prop.vary is not None or prop.when is not None:
+        return False
+    refs = list(_refs(prop.holds))
+    return bool(refs) and all(isinstance(r, ir.AccRef) for r in refs)
+
+
+def _refs(e):
+    from policylang.testing import walk
+
+    for node in walk(e):
+        if isinstance(node, (ir.InputRef, ir.RuleRef, ir.AccRef, ir.Side)):
+            yield node
+
+
+def _shared(run: Run) -> dict:
+    return {name: (run.inputs[name], run.present[name]) for name in run.inputs}
+
+
+def _pairs(n: int):
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def _same_output(a: ir.Row, b: ir.Row) -> bool:
+    if isinstance(a.output, ir.NotApplicable) or isinstance(b.output, ir.NotApplicable):
+        return isinstance(a.output, ir.NotApplicable) and isinstance(b.output, ir.NotApplicable) \
+            and a.output.reason == b.output.reason
+    return a.output.value == b.output.value
+
+
+def _validity(v: ir.Validity, day):
+    from policylang.backends.smt import validity_test
+
+    return validity_test(v, day)
+
+
+def _sort(t: ir.Type):
+    from policylang.backends.smt import sort_of
+
+    return sort_of(t)
+
+
+def _domain(enc: Encoder, col, t: ir.Type) -> list:
+    if t.name == "enum":
+        return [col >= 0, col < len(enc.members[t.enum])]
+    if t.name in ("money", "number", "rate", "points"):
+        return [col >= 0]
+    return []
+
+
+def check_policy(policy: ir.Policy, timeout: float = 10.0) -> Report:
+    return Checker(policy, timeout).run()

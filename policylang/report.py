@@ -1,0 +1,150 @@
+"""How `policylang check` shows its results: text for people, JSON for tools, SARIF for code scanning."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from policylang import __version__, ir
+from policylang.check import RULES, Report, Result
+from policylang.claims import format_typed
+from policylang.diagnostics import SourceCache, render_location
+from policylang.runtime import NotApplicable
+from policylang.testing import show
+
+
+def example_syntax(policy: ir.Policy, claim: dict) -> str:
+    """A claim as the language writes it, ready to paste into an example block."""
+    parts = []
+    for name, value in claim.items():
+        t = policy.inputs[name].type
+        if t.name == "text":
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = show(value, t)
+            if t == ir.MONEY:
+                text = f"{value:.2f}".rstrip("0").rstrip(".") + "元"
+        parts.append(f"{name} = {text}")
+    return "claim { " + ", ".join(parts) + " }"
+
+
+def claim_json(policy: ir.Policy, claim: dict) -> dict:
+    """A claim as `policylang eval --claim` reads it."""
+    return {name: format_typed(value, policy.inputs[name].type) for name, value in claim.items()}
+
+
+def outputs_text(policy: ir.Policy, outcome) -> str:
+    if not outcome.applicable:
+        return f"not applicable: {outcome.reason}"
+    return ", ".join(f"{n} = {show(v, policy.rules[n].type)}" for n, v in outcome.outputs.items())
+
+
+def roles(result: Result) -> list:
+    count = len(result.counterexample.claims)
+    return ["left", "right"] if count == 2 and result.rule == "PL401" else \
+        ["smaller", "larger"] if count == 2 else [""] * count
+
+
+def text(reports: list, sources: SourceCache | None = None) -> str:
+    sources = sources or SourceCache()
+    out = []
+    for report in reports:
+        policy = report.policy
+        proved = [r for r in report.results if r.status == "proved"]
+        findings = report.findings
+        seconds = sum(r.seconds for r in report.results)
+        out.append(f"{policy.file}: {len(proved)} proved, {len(findings)} finding(s) ({seconds:.2f} s)")
+        for r in proved:
+            out.append(f"  ✓ {r.rule} {r.name}")
+        for r in findings:
+            out.append("")
+            out.extend(finding_text(policy, r, sources))
+        out.append("")
+    total = sum(len(r.findings) for r in reports)
+    out.append("no findings" if not total else f"{total} finding(s)")
+    return "\n".join(out)
+
+
+def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
+    label = {"violated": "does not hold", "unknown": "unknown", "internal-error": "internal error"}[r.status]
+    level = "error" if r.status != "unknown" else "warning"
+    out = [f"{level}[{r.rule} {RULES[r.rule][0]}]: {r.name}: {label}"] + render_location(r.span, sources)
+    if r.message:
+        out.append(f"  = {r.message}")
+    ce = r.counterexample
+    if ce is None:
+        return out
+    out.append("  counterexample (paste into an example block):")
+    if ce.state:
+        state = ", ".join(f"{k} = {show(v, policy.accumulators[k].type)}" for k, v in ce.state.items())
+        out.append(f"    state {{ {state} }}")
+    for role, claim in zip(roles(r), ce.claims):
+        out.append(f"    {example_syntax(policy, claim)}" + (f"   # {role}" if role else ""))
+    out.append("  as JSON (policylang eval --claim):")
+    for role, claim in zip(roles(r), ce.claims):
+        data = {**claim_json(policy, claim), **({"state": {k: format_typed(v, policy.accumulators[k].type)
+                                                          for k, v in ce.state.items()}} if ce.state else {})}
+        out.append(f"    {json.dumps(data, ensure_ascii=False)}")
+    out.append("  replayed through the compiled evaluator:")
+    for role, outcome in zip(roles(r), ce.outcomes):
+        out.append(f"    {role + ': ' if role else ''}{outputs_text(policy, outcome)}")
+    return out
+
+
+def as_json(reports: list) -> str:
+    data = []
+    for report in reports:
+        policy = report.policy
+        items = []
+        for r in report.results:
+            item = {"rule": r.rule, "check": RULES[r.rule][0], "name": r.name, "status": r.status,
+                    "message": r.message, "file": r.span.file, "line": r.span.line, "column": r.span.col,
+                    "seconds": round(r.seconds, 4)}
+            if r.counterexample:
+                ce = r.counterexample
+                item["counterexample"] = {
+                    "claims": [claim_json(policy, c) for c in ce.claims],
+                    "state": {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()},
+                    "outputs": [{n: _plain(v, policy.rules[n].type) for n, v in o.outputs.items()}
+                                if o.applicable else {"not_applicable": o.reason} for o in ce.outcomes],
+                    "examples": [example_syntax(policy, c) for c in ce.claims]}
+            items.append(item)
+        data.append({"policy": policy.file, "results": items})
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _plain(value, t):
+    if isinstance(value, NotApplicable):
+        return {"not_applicable": value.reason}
+    return format_typed(value, t) if isinstance(value, Decimal) else value
+
+
+def sarif(reports: list) -> str:
+    """SARIF 2.1.0 as GitHub code scanning reads it: stable rule ids, file, line and column."""
+    rules = [{"id": rid, "name": name, "shortDescription": {"text": desc},
+              "helpUri": "https://github.com/policylang/policylang/blob/main/docs/checking.md"}
+             for rid, (name, desc) in RULES.items()]
+    results = []
+    for report in reports:
+        for r in report.findings:
+            message = f"{r.name}: {r.message}" if r.message else r.name
+            if r.counterexample:
+                claims = "; ".join(example_syntax(report.policy, c) for c in r.counterexample.claims)
+                message += f" — counterexample: {claims}"
+            results.append({
+                "ruleId": r.rule,
+                "ruleIndex": list(RULES).index(r.rule),
+                "level": "warning" if r.status == "unknown" else "error",
+                "message": {"text": message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": r.span.file},
+                    "region": {"startLine": max(r.span.line, 1), "startColumn": max(r.span.col, 1),
+                               "endLine": max(r.span.end_line, r.span.line, 1),
+                               "endColumn": max(r.span.end_col, r.span.col + 1)}}}],
+                "partialFingerprints": {"policylang/v1": f"{r.rule}:{r.span.file}:{r.name}"},
+            })
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "policylang", "version": __version__,
+                                         "informationUri": "https://github.com/policylang/policylang",
+                                         "rules": rules}},
+                     "columnKind": "unicodeCodePoints", "results": results}]}
+    return json.dumps(doc, ensure_ascii=False, indent=2)
