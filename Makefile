@@ -18,6 +18,7 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/policylang test policies/ --coverage
+	$(BIN)/policylang check policies/
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims examples/shaoxing-claims.jsonl
 
 test: $(STAMP)

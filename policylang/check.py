@@ -327,7 +327,7 @@ class Checker:
         return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
 
     def nicer_model(self, goal: Goal, extra: list):
-        """Prefer whole hundreds of yuan, then whole yuan, and the smallest amounts."""
+        """Prefer whole hundreds of yuan, then whole yuan, the smallest amounts, optional inputs left out."""
         amounts = [n for _, run in goal.runs for name, (n, scale) in run.scaled.items()
                    if scale == 100 and self.p.inputs[name].type == ir.MONEY]
         amounts += [n for _, run in goal.runs[:1] for n, scale in run.state_scaled.values() if scale == 100]
@@ -337,6 +337,10 @@ class Checker:
             opt = z3.Optimize()
             opt.set("timeout", max(self.timeout_ms // 4, 500))
             opt.add(goal.violation, *extra, *[n % step == 0 for n in amounts])
+            for _, run in goal.runs:
+                for present in run.present.values():
+                    if present is not None:
+                        opt.add_soft(z3.Not(present))
             opt.minimize(z3.Sum(amounts))
             if opt.check() == z3.sat:
                 return opt.model()
