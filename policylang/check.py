@@ -342,9 +342,25 @@ class Checker:
                     if present is not None:
                         opt.add_soft(z3.Not(present))
             opt.minimize(z3.Sum(amounts))
+            for term in self.tie_breakers(goal):  # lexicographic: one optimum, so the same answer every run
+                opt.minimize(term)
             if opt.check() == z3.sat:
                 return opt.model()
         return None
+
+    def tie_breakers(self, goal: Goal) -> list:
+        """After the amounts: the first member of each enumeration, the earliest date, false before true."""
+        terms = []
+        for _, run in goal.runs:
+            for name, inp in self.p.inputs.items():
+                value = run.inputs[name]
+                if inp.type.name in ("enum", "date"):
+                    terms.append(value)
+                elif inp.type.name == "bool":
+                    terms.append(z3.If(value, 1, 0))
+                elif name in run.scaled:
+                    terms.append(run.scaled[name][0])
+        return terms
 
     def counterexample(self, goal: Goal, model) -> Counterexample | None:
         claims = [self.read_claim(run, model) for _, run in goal.runs]
