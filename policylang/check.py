@@ -112,7 +112,11 @@ class Checker:
 
     def examples(self) -> list:
         out = []
-        for result in run_examples(self.p):
+        results = run_examples(self.p)
+        passed = sum(r.passed for r in results)
+        if passed:
+            out.append(Result("PL001", f"{passed} example(s) give their expected values", self.p.meta.span, "proved"))
+        for result in results:
             if not result.passed:
                 wrong = "; ".join(f"{m.name}: expected {m.expected}, actual {m.actual}"
                                   for s in result.steps for m in s.mismatches)
@@ -408,7 +412,8 @@ class Checker:
                     solver.add(*domain, matches[i], *[z3.Not(m) for m in matches[:i]])
                     verdict = solver.check()
                     seconds = time.perf_counter() - started
-                    name = f"table `{table.name}` row {row.index} can fire"
+                    dated = f" (version {version.validity})" if len(table.versions) > 1 else ""
+                    name = f"table `{table.name}` row {row.index}{dated} can fire"
                     if verdict == z3.unsat:
                         earlier = ", ".join(str(r.index) for r in version.rows[:i])
                         out.append(Result("PL203", name, row.span, "violated",
