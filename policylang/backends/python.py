@@ -22,7 +22,7 @@ import datetime
 from decimal import Decimal
 
 from policylang import ir
-from policylang.runtime import MODES, NotApplicable, round_money
+from policylang.runtime import MODES, NotApplicable, missing_input, round_money
 
 RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "bracket_sum", "check", "na",
                  "no_row", "no_version", "out_of_force", "overlap")
@@ -300,7 +300,7 @@ class _Generator:
         reads: list = []
         for name, ident in self.input_ids.items():
             if p.inputs[name].optional:
-                missing = self.constant(NotApplicable(f"缺少输入 `{name}`"))
+                missing = self.constant(missing_input(name))
                 value = py.Call(py.Attribute(_name("claim"), "get", py.Load()), [_const(name), missing], [])
             else:
                 value = py.Subscript(_name("claim"), _const(name), py.Load())

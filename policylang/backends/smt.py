@@ -18,6 +18,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.python import in_fen
+from policylang.runtime import missing_input
 
 MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
 SCALE = {"money": 100, "number": 10000, "rate": 10000, "points": 10000}
@@ -280,7 +281,7 @@ class Run:
             value, present = self.inputs[e.name], self.present[e.name]
             if present is None:
                 return V(value, F, ZERO)
-            return V(value, z3.Not(present), self.enc.reasons.id(f"缺少输入 `{e.name}`"))
+            return V(value, z3.Not(present), self.enc.reasons.id(missing_input(e.name).reason))
         if kind is ir.RuleRef:
             return self.rule(e.name)
         if kind is ir.AccRef:
