@@ -79,6 +79,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0410": ("the prelude is not used", "add `use prelude` so 险种, 就诊类型, 机构级别 … are known"),
     "E0411": ("example `{name}` is missing required input `{field}`", "every claim must give every required input"),
     "E0412": ("band of `{name}` starts at {lo} but the previous band ends at {prev}", "bands must be ascending and contiguous"),
+    "E0415": ("{path} is a guideline, not a policy", "a guideline is checked through the policies that say "
+              "`conforms to` it; run `policylang check` on those"),
+    "E0416": ("`extends \"{path}\"` makes a cycle", "a policy cannot extend itself, directly or through others"),
+    "E0417": ("{path} is not a guideline", "`conforms to` names a file whose header is `guideline \"…\" {{ … }}`"),
+    "E0418": ("`amend {name}`: there is no rule, assumption or table `{name}` to amend", "an amendment changes a "
+              "definition of this policy or of the one it extends"),
+    "E0419": ("`--assume {name}`: the policy has no assumption `{name}`", "its assumptions: {known}"),
+    "E0420": ("`--assume {name}`: {reason}", "give the value as a claim would, e.g. 55% or 1200.00"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

@@ -257,6 +257,8 @@ class Rule:
     rounding: str
     doc: str | None
     span: Span
+    clause: str | None = None
+    assumption: bool = False  # a named baseline the document does not state; overridable
 
 
 @dataclass(frozen=True)
@@ -390,6 +392,7 @@ class Property:
     when: Expr | None
     holds: Expr
     span: Span
+    origin: str | None = None  # the guideline a conformance property comes from
 
 
 # ---- examples -------------------------------------------------------------------------
@@ -447,6 +450,11 @@ class Policy:
     extends: str | None = None
     properties: tuple = field(default=())
     constraints: tuple = field(default=())
+    amendments: tuple = field(default=())  # compose.Amendment: what changed against `extends`
+
+    @property
+    def assumptions(self) -> tuple:
+        return tuple(r for r in self.rules.values() if r.assumption)
 
     @property
     def outputs(self) -> tuple:

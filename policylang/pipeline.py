@@ -1,11 +1,13 @@
 """The front end in one call: read a .pol file, parse, resolve, type-check → IR."""
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
 from policylang import ir
-from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH
+from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH, Diagnostic, DiagnosticError
+from policylang.semantics.compose import compose
 from policylang.semantics.resolve import resolve
 from policylang.syntax import ast
 from policylang.syntax.parser import parse_file, parse_text
@@ -15,13 +17,46 @@ def prelude() -> ast.Module:
     return parse_text(PRELUDE_PATH.read_text(encoding="utf-8"), PRELUDE_NAME)
 
 
-def load_policy(path: str | Path) -> ir.Policy:
-    """Raise DiagnosticError with every problem of the file, or return its IR."""
-    return resolve(parse_file(path), prelude())
+def load_policy(path: str | Path, assume: dict | None = None) -> ir.Policy:
+    """Raise DiagnosticError with every problem of the file, or return its IR.
+
+    `assume` overrides named assumptions by name (values as text, e.g. {"基础比例": "55%"}).
+    """
+    return _front_end(parse_file(path), assume)
 
 
-def load_text(text: str, file: str = "<string>") -> ir.Policy:
-    return resolve(parse_text(text, file), prelude())
+def load_text(text: str, file: str = "<string>", assume: dict | None = None) -> ir.Policy:
+    return _front_end(parse_text(text, file), assume)
+
+
+def _front_end(module, assume) -> ir.Policy:
+    header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
+    if header is not None and header.kind == "guideline":
+        raise DiagnosticError([Diagnostic("E0415", header.span, {"path": module.file})])
+    composed = compose(module, parse_file)
+    policy = resolve(composed.module, prelude())
+    policy = dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments)
+    return override_assumptions(policy, assume or {})
+
+
+def override_assumptions(policy: ir.Policy, assume: dict) -> ir.Policy:
+    """Replace named assumptions' values without editing the policy (`--assume NAME=VALUE`)."""
+    from policylang.claims import convert_value
+
+    rules = dict(policy.rules)
+    for name, text in assume.items():
+        rule = rules.get(name)
+        if rule is None or not rule.assumption:
+            known = ", ".join(r.name for r in policy.assumptions) or "none"
+            raise DiagnosticError([Diagnostic("E0419", policy.meta.span, {"name": name, "known": known})])
+        try:
+            value = convert_value(rule.type, text, policy.enums.get(rule.type.enum) if rule.type.enum else None)
+        except ValueError as exc:
+            raise DiagnosticError([Diagnostic("E0420", policy.meta.span, {"name": name, "reason": str(exc)})])
+        const = ir.Const(value, rule.type, rule.span)
+        versions = tuple(dataclasses.replace(v, expr=const) for v in rule.versions)
+        rules[name] = dataclasses.replace(rule, versions=versions, doc=f"{rule.doc or ''}（--assume {name}={text}）")
+    return dataclasses.replace(policy, rules=rules)
 
 
 def policy_files(paths) -> list[Path]:

@@ -383,7 +383,13 @@ def mul(a, b):
 
 
 def round_fen(x, mode: str):
-    """Round a Real to the fen like decimal's modes: half_up and up go away from zero."""
+    """Round a Real to the fen like decimal's modes: half_up and up go away from zero.
+
+    Rounding is pushed into if-then-else branches (a rate chosen by a table), so each branch is a
+    floor of one linear term: much easier for the solver than a floor of a case split.
+    """
+    if z3.is_app_of(x, z3.Z3_OP_ITE):
+        return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
     y = x * 100
     floor = z3.ToInt
     if mode == "half_up":

@@ -9,7 +9,10 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from decimal import localcontext
+
 from policylang import ir
+from policylang.runtime import EXACT
 from policylang.diagnostics import Diagnostic, Span, did_you_mean
 from policylang.syntax import ast
 
@@ -31,6 +34,7 @@ class Env:
     accumulators: dict  # name -> ir.Type
     members: dict = field(default_factory=dict)  # member name -> [enum names]
     unused_prelude: frozenset = frozenset()  # names the prelude declares when the policy does not use it
+    platform: dict = field(default_factory=dict)  # platform name (hifp_pay …) -> rule name
 
     def __post_init__(self):
         for enum in self.enums.values():
@@ -128,6 +132,10 @@ class ExprChecker:
         if name in env.brackets:
             self.bracket_deps.add(name)
             return ir.BracketsRef(name, env.brackets[name], node.span)
+        if name in env.platform:
+            rule = env.platform[name]
+            self.rule_deps.add(rule)
+            return ir.RuleRef(rule, env.rules[rule], node.span)
         return self._member(node, expected)
 
     def _member(self, node: ast.Name, expected):
@@ -397,6 +405,12 @@ def constant(value: ir.Expr) -> object:
         return value.value
     if isinstance(value, ir.Neg) and isinstance(value.operand, ir.Const):
         return None if value.operand.value is None else -value.operand.value
+    if isinstance(value, ir.Arith):  # e.g. a table row amended by `+= 2pp`: 60% + 2pp is 62%
+        left, right = constant(value.left), constant(value.right)
+        if left is None or right is None:
+            return None
+        with localcontext(EXACT):
+            return left + right if value.op == "+" else left - right if value.op == "-" else left * right
     raise ValueError("not a constant")
 
 

@@ -86,6 +86,9 @@ class Resolver:
                 bracket_types[name] = t
         env = Env(enums, inputs, rule_types, table_sigs, bracket_types,
                   {n: a.type for n, a in accumulators.items()}, unused_prelude=self.unused_prelude)
+        # A guideline names outputs by their platform names (pool_prop_selfpay …), so they resolve too.
+        env.platform = {v[0].options.platform[0]: n for n, v in groups.items()
+                        if isinstance(v[0], ast.RuleDecl) and v[0].options.platform}
         self.env = env
         deps: dict[str, set] = {}
         # Column types come from the default column expressions.
@@ -242,7 +245,8 @@ class Resolver:
             expr = checker.expect(d.expr, type_) if type_ != ERROR else checker.check(d.expr)
             out.append(ir.RuleVersion(validity, expr, d.options.clause, d.span))
         first = versions[0]
-        self.same_options(name, versions, lambda d: (d.is_output, _opt(d.options.platform), _opt(d.options.rounding)))
+        self.same_options(name, versions, lambda d: (d.is_output, d.assumption, _opt(d.options.platform),
+                                                     _opt(d.options.rounding)))
         rounding = self.rounding_mode(first.options.rounding, name, type_)
         platform = None
         if first.options.platform:
@@ -257,7 +261,7 @@ class Resolver:
                            hint=f"`{platform}` is {PLATFORM_TYPES[OUTPUT_NAMES[platform][1]]}")
         out.sort(key=lambda v: v.validity.start or _MIN)
         return ir.Rule(name, type_, tuple(out), first.is_output, platform, rounding,
-                       first.options.doc, first.span)
+                       first.options.doc, first.span, first.options.clause, first.assumption)
 
     def same_options(self, name, versions, key):
         """Versions differ only in dates and bodies: kind, platform name, rounding and columns agree."""
@@ -451,7 +455,7 @@ class Resolver:
         checker.allow_sides = vary is not None
         when = checker.condition(d.when) if d.when is not None else None
         holds = checker.condition(d.holds)
-        return ir.Property(d.name, d.clause, vary, when, holds, d.span)
+        return ir.Property(d.name, d.clause, vary, when, holds, d.span, d.origin)
 
     # ------------------------------------------------------------------ ordering
     def order(self, rules, deps, groups) -> list:

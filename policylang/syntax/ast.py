@@ -107,6 +107,9 @@ class PolicyHeader:
     in_force_until: object
     source: str | None
     span: Span
+    extends: tuple | None = None  # (path, span)
+    conforms: tuple = ()  # ((path, span), …)
+    kind: str = "policy"  # policy | guideline
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,20 @@ class RuleDecl:
     type_span: Span
     options: Options
     expr: Expr
+    span: Span
+    assumption: bool = False  # a baseline the document does not state
+
+
+@dataclass(frozen=True)
+class AmendDecl:
+    """A change to a definition inherited through `extends`."""
+
+    target: str
+    target_span: Span
+    op: str  # + - * =
+    value: Expr
+    clause: str | None
+    doc: str | None
     span: Span
 
 
@@ -286,6 +303,7 @@ class PropertyDecl:
     when: Expr | None
     holds: Expr
     span: Span
+    origin: str | None = None  # the guideline it comes from
 
 
 Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,

@@ -5,6 +5,7 @@ own, so one syntax error does not hide the next: all errors come out at once.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from decimal import Decimal
@@ -19,7 +20,8 @@ from policylang.syntax import ast
 
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
-                "table", "brackets", "update", "example", "constraint", "property")
+                "table", "brackets", "update", "example", "constraint", "property", "guideline",
+                "assumption", "amend")
 _TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
 
 TOKEN_NAMES = {
@@ -347,12 +349,46 @@ class _ToAst(Transformer):
     def meta_source(self, meta, c):
         return ("source", _string(c[0]))
 
+    def meta_extends(self, meta, c):
+        return ("extends", (_string(c[0]), _tok_span(self.file, c[0])))
+
+    def meta_conforms(self, meta, c):
+        return ("conforms", (_string(c[0]), _tok_span(self.file, c[0])))
+
+    def guideline_decl(self, meta, c):
+        return dataclasses.replace(self.policy_decl(meta, c), kind="guideline")
+
+    def assumption_decl(self, meta, c):
+        name, type_tok, *opts, expr = c
+        return ast.RuleDecl(False, str(name), str(type_tok), _tok_span(self.file, type_tok),
+                            self._options(opts), expr, self._s(meta), assumption=True)
+
+    def amend_add(self, meta, c):
+        return "+"
+
+    def amend_sub(self, meta, c):
+        return "-"
+
+    def amend_mul(self, meta, c):
+        return "*"
+
+    def amend_set(self, meta, c):
+        return "="
+
+    def amend_decl(self, meta, c):
+        name, op, value, clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta))
+
     def policy_decl(self, meta, c):
-        entries = dict(c[1:])
+        conforms = tuple(v for k, v in c[1:] if k == "conforms")
+        entries = dict(x for x in c[1:] if x[0] != "conforms")
         start, end = entries.pop("in_force", (None, None))
         return ast.PolicyHeader(_string(c[0]), entries.get("document"), entries.get("full_title"),
                                 entries.get("issuer"), entries.get("issued"), start, end,
-                                entries.get("source"), self._s(meta))
+                                entries.get("source"), self._s(meta), extends=entries.get("extends"),
+                                conforms=conforms)
 
     def use_decl(self, meta, c):
         return ast.Use(str(c[0]), self._s(meta))

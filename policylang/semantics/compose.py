@@ -1,0 +1,123 @@
+"""Composition before resolution: `extends` merges a base policy, `amend` changes its definitions,
+and `conforms to` brings in a guideline's properties.
+
+It works on the surface AST, so the resolver sees one ordinary module and checks it as a whole;
+spans keep pointing into the file each declaration came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from policylang.diagnostics import Diagnostic, DiagnosticError, Span
+from policylang.syntax import ast
+
+NAMED = (ast.EnumDecl, ast.InputDecl, ast.AccumulatorDecl, ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What a policy changed in the one it extends, for docs and the 变化对照表."""
+
+    target: str
+    op: str
+    value: ast.Expr
+    clause: str | None
+    doc: str | None
+    span: Span
+    base_span: Span
+
+
+@dataclass(frozen=True)
+class Composed:
+    module: ast.Module
+    extends: str | None
+    amendments: tuple
+
+
+def compose(module: ast.Module, load, seen: tuple = ()) -> Composed:
+    """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file."""
+    header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
+    errors: list = []
+    decls = list(module.decls)
+    extends = None
+    if header is not None and header.extends is not None:
+        path, span = header.extends
+        base_path = str(Path(module.file).parent / path)
+        if base_path in seen or base_path == module.file:
+            raise DiagnosticError([Diagnostic("E0416", span, {"path": path})])
+        base = compose(_load(load, base_path, span), load, seen + (module.file,))
+        decls = merge(base.module.decls, decls)
+        extends = base_path
+    decls, amendments = amend(decls, errors)
+    for path, span in (header.conforms if header is not None else ()):
+        guideline = _load(load, str(Path(module.file).parent / path), span)
+        g_header = next((d for d in guideline.decls if isinstance(d, ast.PolicyHeader)), None)
+        if g_header is None or g_header.kind != "guideline":
+            errors.append(Diagnostic("E0417", span, {"path": path}))
+            continue
+        decls += [replace(d, origin=g_header.title) for d in guideline.decls if isinstance(d, ast.PropertyDecl)]
+    if errors:
+        raise DiagnosticError(errors)
+    return Composed(ast.Module(module.file, tuple(decls)), extends, tuple(amendments))
+
+
+def _load(load, path: str, span: Span) -> ast.Module:
+    if not Path(path).is_file():
+        raise DiagnosticError([Diagnostic("E0105", span, {"reason": f"{path} does not exist"})])
+    return load(path)
+
+
+def merge(base: tuple, child: list) -> list:
+    """The child's declarations replace the base's of the same name (all versions) and kind;
+    its scope replaces the base's; examples are the child's own; the rest is inherited."""
+    named = {(type(d), d.name) for d in child if isinstance(d, NAMED)}
+    child_kinds = {type(d) for d in child}
+    child_updates = {d.target for d in child if isinstance(d, ast.UpdateDecl)}
+    child_props = {d.name for d in child if isinstance(d, ast.PropertyDecl)}
+    kept = []
+    for d in base:
+        if isinstance(d, (ast.PolicyHeader, ast.ExampleDecl, ast.AmendDecl)):
+            continue
+        if isinstance(d, NAMED) and (type(d), d.name) in named:
+            continue
+        if isinstance(d, ast.ScopeDecl) and ast.ScopeDecl in child_kinds:
+            continue
+        if isinstance(d, ast.UpdateDecl) and d.target in child_updates:
+            continue
+        if isinstance(d, ast.PropertyDecl) and d.name in child_props:
+            continue
+        if isinstance(d, ast.Use) and any(isinstance(c, ast.Use) and c.name == d.name for c in child):
+            continue
+        kept.append(d)
+    return kept + child
+
+
+def amend(decls: list, errors: list) -> tuple[list, list]:
+    """Apply each `amend` to the definition it names: rules and assumptions get `expr op value`,
+    tables get it on every row's output; `=` replaces."""
+    amendments = []
+    out = [d for d in decls if not isinstance(d, ast.AmendDecl)]
+    for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
+        targets = [i for i, d in enumerate(out) if isinstance(d, (ast.RuleDecl, ast.TableDecl)) and d.name == a.target]
+        if not targets:
+            errors.append(Diagnostic("E0418", a.target_span, {"name": a.target}))
+            continue
+        for i in targets:
+            d = out[i]
+            amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span))
+            if isinstance(d, ast.RuleDecl):
+                out[i] = replace(d, expr=_apply(d.expr, a))
+            else:
+                rows = tuple(replace(r, output=_apply(r.output, a)) for r in d.rows)
+                default = replace(d.default, output=_apply(d.default.output, a)) if d.default else None
+                out[i] = replace(d, rows=rows, default=default)
+    return out, amendments
+
+
+def _apply(expr: ast.Expr, a: ast.AmendDecl) -> ast.Expr:
+    if isinstance(expr, ast.NotApplicable):
+        return expr  # the document gives no number here, before or after
+    if a.op == "=":
+        return a.value
+    return ast.BinOp(a.op, expr, a.value, a.span)
