@@ -7,6 +7,7 @@ through the compiled evaluator; 'unknown' (a timeout) is its own outcome, never 
 """
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +25,7 @@ from policylang.testing import run_examples, show
 
 # Stable rule ids (SARIF ruleId): never renumber, only add.
 RULES = {
-    "PL001": ("example-failed", "An example's expected value differs from the computed one."),
+    "PL001": ("example", "An example's expected value differs from the computed one."),
     "PL101": ("rate-range", "A rate lies outside [0%, 100%]."),
     "PL102": ("fund-range", "A fund payment lies outside [0, 政策范围内费用]."),
     "PL103": ("negative-amount", "An amount of money is negative."),
@@ -35,7 +36,8 @@ RULES = {
     "PL301": ("monotonicity", "More 政策范围内费用 lowers a fund payment."),
     "PL401": ("property", "A property of the policy does not hold."),
     "PL402": ("invariant", "A state invariant (such as an annual limit) does not hold from claim to claim."),
-    "PL900": ("unknown", "The solver could not decide within the time limit."),
+    "PL900": ("unknown", "The solver could not decide within the time limit (kept for old reports: an "
+                         "undecided check now keeps its own id with level warning)."),
     "PL901": ("internal-error", "A counterexample did not reproduce: a bug in policylang."),
 }
 
@@ -70,6 +72,7 @@ class Result:
 class Report:
     policy: ir.Policy
     results: list = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the whole check
 
     @property
     def findings(self) -> list:
@@ -94,21 +97,42 @@ class Checker:
         self.enc = Encoder(policy)
         self.interpreter = Interpreter(policy)
         self.compiled = compile_policy(policy)
-        self.invariants: list = []  # proved state invariants: assumed by the other goals
+        self.invariants: list = []  # proved state invariants (Property objects): assumed by later goals
+        self.nonneg: set = set()  # accumulators proved never negative: assumed by later goals
 
     # ------------------------------------------------------------------ entry
     def run(self) -> Report:
+        started = time.perf_counter()
         report = Report(self.p)
         report.results.extend(self.examples())
-        for goal in self.invariant_goals():
-            result = self.solve(goal)
+        for name, goal in self.nonneg_goals():
+            result = self.initial(goal, lambda state, n=name: state[n] >= 0) or self.solve(goal)
             report.results.append(result)
             if result.status == "proved":
-                self.invariants.append(goal.name)
+                self.nonneg.add(name)
+        for prop, goal in self.invariant_goals():
+            check = lambda state, p=prop: self.interpreter.holds(p.holds, self.initial_claim(), state) is not False
+            result = self.initial(goal, check) or self.solve(goal)
+            report.results.append(result)
+            if result.status == "proved":
+                self.invariants.append(prop)
         for goal in self.goals():
             report.results.append(self.solve(goal))
         report.results.extend(self.shadowed_rows())
+        report.seconds = time.perf_counter() - started
         return report
+
+    def initial_claim(self) -> dict:
+        return {self.p.service_date: self.p.meta.in_force.start or datetime.date(2000, 1, 1)}
+
+    def initial(self, goal: "Goal", holds) -> "Result | None":
+        """The base case of an induction: the state at the start of a 医保年度."""
+        state = {name: acc.initial for name, acc in self.p.accumulators.items()}
+        if holds(state):
+            return None
+        shown = ", ".join(f"{k} = {show(v, self.p.accumulators[k].type)}" for k, v in state.items())
+        example = Counterexample([], state, [], f"the state at the start of the year breaks it: {shown}")
+        return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example)
 
     def examples(self) -> list:
         out = []
@@ -116,10 +140,12 @@ class Checker:
         passed = sum(r.passed for r in results)
         if passed:
             out.append(Result("PL001", f"{passed} example(s) give their expected values", self.p.meta.span, "proved"))
+            # (PL001 is the examples check; a failing example is its finding)
         for result in results:
             if not result.passed:
-                wrong = "; ".join(f"{m.name}: expected {m.expected}, actual {m.actual}"
-                                  for s in result.steps for m in s.mismatches)
+                several = len(result.steps) > 1
+                wrong = "; ".join(f"{f'claim {s.number}: ' if several else ''}{m.name}: expected {m.expected}, "
+                                  f"actual {m.actual}" for s in result.steps for m in s.mismatches)
                 out.append(Result("PL001", result.example.name, result.example.span, "violated", wrong))
         return out
 
@@ -132,32 +158,41 @@ class Checker:
         return run.domain + [run.valid(), run.applicable()]
 
     def reachable(self, run: Run) -> list:
-        conds = []
-        for prop in self.p.properties:
-            if prop.name in self.invariants:
-                value = run.expr(prop.holds)
-                conds.append(z3.Or(value.na, value.v))
+        conds = [run.state_scaled[name][0] >= 0 for name in self.nonneg]
+        for prop in self.invariants:
+            value = run.expr(prop.holds)
+            conds.append(z3.Or(value.na, value.v))
         return conds
 
     # ------------------------------------------------------------------ goals
-    def invariant_goals(self) -> list:
+    def nonneg_goals(self) -> list:
+        """Accumulators never negative, by induction: from a state ≥ 0, one more claim keeps it ≥ 0."""
         goals = []
         for name, acc in self.p.accumulators.items():
             run = self.new_run("c:")
             after = run.after()
-            violation = z3.And(*self.base(run), after[name] < 0)
-            goals.append(Goal("PL104", f"accumulator `{name}` never becomes negative", acc.span, [("claim", run)], violation,
-                              self.replay_state(lambda s, n=name: s[n] < 0, f"{name} after the claim is negative"),
-                              assume_state=False))
+            violation = z3.And(*self.base(run), run.state_scaled[name][0] >= 0, after[name] < 0)
+            goals.append((name, Goal("PL104", f"accumulator `{name}` never becomes negative", acc.span,
+                                     [("claim", run)], violation,
+                                     self.replay_state(lambda s, n=name: s[n] < 0, f"{name} after the claim is negative"),
+                                     assume_state=False)))
+        return goals
+
+    def invariant_goals(self) -> list:
+        """Properties of the year's state, by induction: one more claim keeps them, from any state that
+        satisfies them and the accumulators already proved never negative."""
+        goals = []
         for prop in self.p.properties:
             if is_invariant(prop):
                 run = self.new_run("c:")
                 before = run.expr(prop.holds)
                 after_run = self.new_run("after:", state=(run.after(), run.state_scaled), shared=_shared(run))
                 after = after_run.expr(prop.holds)
-                violation = z3.And(*self.base(run), z3.Or(before.na, before.v), z3.Not(after.na), z3.Not(after.v))
-                goals.append(Goal("PL402", prop.name, prop.span, [("claim", run)], violation,
-                                  self.replay_invariant(prop), assume_state=False))
+                nonneg = [run.state_scaled[n][0] >= 0 for n in self.nonneg]
+                violation = z3.And(*self.base(run), *nonneg, z3.Or(before.na, before.v), z3.Not(after.na),
+                                   z3.Not(after.v))
+                goals.append((prop, Goal("PL402", prop.name, prop.span, [("claim", run)], violation,
+                                         self.replay_invariant(prop), assume_state=False)))
         return goals
 
     def goals(self) -> list:
@@ -276,15 +311,20 @@ class Checker:
             when_ok = prop.when is None or interp.holds(prop.when, claims[0], state, sides) is True
             result = interp.holds(prop.holds, claims[0], state, sides)
             names = sorted({n.ref.name if isinstance(n, ir.Side) else n.name for n in _refs(prop.holds)})
-            detail = "; ".join(self.describe(n, values) for n in names)
+            detail = "; ".join(self.describe(n, claims, state, values) for n in names)
             return when_ok and result is False, detail
 
         return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay)
 
-    def describe(self, name: str, values: list) -> str:
-        t = self.p.rules[name].type if name in self.p.rules else None
-        shown = [show(v.get(name), t) for v in values]
-        return f"{name} = {' vs '.join(shown)}"
+    def describe(self, name: str, claims: list, state: dict, values: list) -> str:
+        """A name's value in each claim of a counterexample: a rule, an input or an accumulator."""
+        if name in self.p.rules:
+            t, shown = self.p.rules[name].type, [v.get(name) for v in values]
+        elif name in self.p.inputs:
+            t, shown = self.p.inputs[name].type, [c.get(name, NotApplicable("not given")) for c in claims]
+        else:
+            t, shown = self.p.accumulators[name].type, [state.get(name)] * len(claims)
+        return f"{name} = {' vs '.join(show(v, t) for v in shown)}"
 
     # ------------------------------------------------------------------ replays
     def replay_state(self, bad, what):
@@ -315,20 +355,22 @@ class Checker:
         extra = [c for _, run in goal.runs for c in self.reachable(run)] if goal.assume_state else []
         solver = z3.Solver()
         solver.set("timeout", self.timeout_ms)
-        solver.add(goal.violation, *extra)
+        solver.add(*extra, goal.violation)
         verdict = solver.check()
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
         if verdict == z3.unknown:
-            return Result("PL900", goal.name, goal.span, "unknown",
+            return Result(goal.rule, goal.name, goal.span, "unknown",
                           f"the solver could not decide ({solver.reason_unknown()}); raise --timeout",
                           seconds=time.perf_counter() - started)
         model = self.nicer_model(goal, extra) or solver.model()
         example = self.counterexample(goal, model)
         seconds = time.perf_counter() - started
-        if example is None:
+        if not isinstance(example, Counterexample):
+            raw = Counterexample(example, {}, [], "the solver's claim, kept for the bug report")
             return Result("PL901", goal.name, goal.span, "internal-error",
-                          "the counterexample did not reproduce in the compiled evaluator", seconds=seconds)
+                          "the counterexample did not reproduce in the compiled evaluator: please report this "
+                          "with the claim below", raw, seconds=seconds)
         return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
 
     def nicer_model(self, goal: Goal, extra: list):
@@ -340,8 +382,8 @@ class Checker:
             return None
         for step in (10000, 100, 1):
             opt = z3.Optimize()
-            opt.set("timeout", max(self.timeout_ms // 4, 500))
-            opt.add(goal.violation, *extra, *[n % step == 0 for n in amounts])
+            opt.set("timeout", max(self.timeout_ms // 3, 300))  # three tiers: the whole search stays within --timeout
+            opt.add(*extra, goal.violation, *[n % step == 0 for n in amounts])
             for _, run in goal.runs:
                 for present in run.present.values():
                     if present is not None:
@@ -367,7 +409,8 @@ class Checker:
                     terms.append(run.scaled[name][0])
         return terms
 
-    def counterexample(self, goal: Goal, model) -> Counterexample | None:
+    def counterexample(self, goal: Goal, model) -> "Counterexample | list":
+        """The model as typed claims, replayed; the bare claims if the replay does not show the violation."""
         claims = [self.read_claim(run, model) for _, run in goal.runs]
         first = goal.runs[0][1]
         state = {name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
@@ -377,12 +420,12 @@ class Checker:
             outcome = self.compiled(claim, state)
             reference, all_values = self.interpreter.evaluate_all(claim, state)
             if outcome != reference:
-                return None
+                return claims
             outcomes.append(outcome)
             values.append(all_values)
         violated, detail = goal.replay(claims, state, outcomes, values)
         if not violated:
-            return None
+            return claims
         return Counterexample(claims, state, outcomes, detail)
 
     def read_claim(self, run: Run, model) -> dict:
@@ -417,9 +460,10 @@ class Checker:
                     name = f"table `{table.name}` row {row.index}{dated} can fire"
                     if verdict == z3.unsat:
                         earlier = ", ".join(str(r.index) for r in version.rows[:i])
+                        rows = f"row {earlier} matches" if i == 1 else f"rows {earlier} match"
                         out.append(Result("PL203", name, row.span, "violated",
-                                          f"row {row.index} never fires: rows {earlier} match every claim it "
-                                          f"would", seconds=seconds))
+                                          f"row {row.index} never fires: {rows} every claim it would",
+                                          seconds=seconds))
                     elif verdict == z3.unknown:
                         out.append(Result("PL900", name, row.span, "unknown", "the solver could not decide",
                                           seconds=seconds))

@@ -145,12 +145,13 @@ def check_command(paths, fmt, timeout, output):
             reports.append(check_policy(load_policy(path), timeout))
         except DiagnosticError as exc:
             problems.append(render_all(exc.diagnostics))
-    if problems:
-        raise InputError("\n\n".join(problems))
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
-    click.echo(text)
+    if reports:
+        click.echo(text)
+    if problems:  # the files that parse are still checked and reported; bad input decides the exit code
+        raise InputError("\n\n".join(problems))
     if any(r.findings for r in reports):
         sys.exit(EXIT_FAILED)
 

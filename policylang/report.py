@@ -51,8 +51,10 @@ def text(reports: list, sources: SourceCache | None = None) -> str:
         policy = report.policy
         proved = [r for r in report.results if r.status == "proved"]
         findings = report.findings
-        seconds = sum(r.seconds for r in report.results)
-        out.append(f"{policy.file}: {len(proved)} proved, {len(findings)} finding(s) ({seconds:.2f} s)")
+        out.append(f"{policy.file}: {len(proved)} proved, {len(findings)} finding(s) ({report.seconds:.2f} s)")
+        if policy.assumptions:
+            shown = "; ".join(f"{a.name} = {_assumed(a)}" + (f" ({a.doc})" if a.doc else "") for a in policy.assumptions)
+            out.append(f"  results depend on the assumptions: {shown}")
         for r in proved:
             out.append(f"  ✓ {r.rule} {r.name}")
         for r in findings:
@@ -65,7 +67,7 @@ def text(reports: list, sources: SourceCache | None = None) -> str:
 
 
 def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
-    label = {"violated": "does not hold", "unknown": "unknown", "internal-error": "internal error"}[r.status]
+    label = {"violated": "does not hold", "unknown": "undecided", "internal-error": "internal error"}[r.status]
     level = "error" if r.status != "unknown" else "warning"
     out = [f"{level}[{r.rule} {RULES[r.rule][0]}]: {r.name}: {label}"] + render_location(r.span, sources)
     if r.message:
@@ -73,12 +75,19 @@ def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
     ce = r.counterexample
     if ce is None:
         return out
-    out.append("  counterexample (paste into an example block):")
+    if len(ce.claims) > 1:
+        out.append("  counterexample: two claims from the same state (paste each into its own example block):")
+    elif ce.claims:
+        out.append("  counterexample (paste into an example block):")
+    else:
+        out.append("  counterexample:")
     if ce.state:
         state = ", ".join(f"{k} = {show(v, policy.accumulators[k].type)}" for k, v in ce.state.items())
         out.append(f"    state {{ {state} }}")
     for role, claim in zip(roles(r), ce.claims):
         out.append(f"    {example_syntax(policy, claim)}" + (f"   # {role}" if role else ""))
+    if not ce.claims:
+        return out
     out.append("  as JSON (policylang eval --claim):")
     for role, claim in zip(roles(r), ce.claims):
         data = {**claim_json(policy, claim), **({"state": {k: format_typed(v, policy.accumulators[k].type)
@@ -101,8 +110,9 @@ def as_json(reports: list) -> str:
                     "seconds": round(r.seconds, 4)}
             if r.counterexample:
                 ce = r.counterexample
+                state = {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()}
                 item["counterexample"] = {
-                    "claims": [claim_json(policy, c) for c in ce.claims],
+                    "claims": [{**claim_json(policy, c), **({"state": state} if state else {})} for c in ce.claims],
                     "state": {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()},
                     "outputs": [{n: _plain(v, policy.rules[n].type) for n, v in o.outputs.items()}
                                 if o.applicable else {"not_applicable": o.reason} for o in ce.outcomes],
@@ -110,6 +120,11 @@ def as_json(reports: list) -> str:
             items.append(item)
         data.append({"policy": policy.file, "results": items})
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _assumed(rule: ir.Rule) -> str:
+    expr = rule.versions[0].expr
+    return show(expr.value, rule.type) if isinstance(expr, ir.Const) else "(an expression)"
 
 
 def _plain(value, t):
@@ -128,8 +143,10 @@ def sarif(reports: list) -> str:
         for r in report.findings:
             message = f"{r.name}: {r.message}" if r.message else r.name
             if r.counterexample:
-                claims = "; ".join(example_syntax(report.policy, c) for c in r.counterexample.claims)
-                message += f" — counterexample: {claims}"
+                ce = r.counterexample
+                claims = "; ".join(example_syntax(report.policy, c) for c in ce.claims)
+                state = ", ".join(f"{k} = {show(v, report.policy.accumulators[k].type)}" for k, v in ce.state.items())
+                message += f" — counterexample: {f'state {{ {state} }} ' if state else ''}{claims}"
             results.append({
                 "ruleId": r.rule,
                 "ruleIndex": list(RULES).index(r.rule),

@@ -157,13 +157,14 @@ class Run:
         return value, present
 
     def state_symbols(self, prefix: str) -> tuple[dict, dict]:
-        """The year-to-date before the claim: scaled integers, never negative."""
+        """The year-to-date before the claim: scaled integers, bounded; that they are never negative
+        is an invariant the checker proves (PL104) before it assumes it."""
         state, scaled = {}, {}
         for name, acc in self.p.accumulators.items():
             n = z3.Int(f"{prefix}state:{name}")
             scale = SCALE.get(acc.type.name, 100)
             scaled[name] = (n, scale)
-            self.domain += [n >= 0, n <= MAX_FEN * 10]
+            self.domain += [n >= -MAX_FEN * 10, n <= MAX_FEN * 10]
             state[name] = z3.ToReal(n) / scale
         return state, scaled
 
@@ -390,6 +391,9 @@ def round_fen(x, mode: str):
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
         return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
+    exact = _round_linear(x, mode)
+    if exact is not None:
+        return exact
     y = x * 100
     floor = z3.ToInt
     if mode == "half_up":
@@ -403,6 +407,71 @@ def round_fen(x, mode: str):
         frac = y - z3.ToReal(low)
         n = z3.If(frac > z3.RealVal("1/2"), low + 1,
                   z3.If(frac < z3.RealVal("1/2"), low, z3.If(low % 2 == 0, low, low + 1)))
+    return z3.ToReal(n) / 100
+
+
+def _linear(term):
+    """term as Σ coefficient·atom + constant over Int atoms (fen, rounded values), or None."""
+    from fractions import Fraction
+
+    if z3.is_rational_value(term):
+        return {}, Fraction(term.as_fraction())
+    if z3.is_int_value(term):
+        return {}, Fraction(term.as_long())
+    if z3.is_to_real(term):
+        return {term.arg(0).get_id(): (term.arg(0), Fraction(1))}, Fraction(0)
+    if z3.is_add(term) or z3.is_sub(term):
+        parts = [_linear(term.arg(i)) for i in range(term.num_args())]
+        if any(p is None for p in parts):
+            return None
+        atoms, const = dict(parts[0][0]), parts[0][1]
+        for i, (a, c) in enumerate(parts[1:]):
+            sign = -1 if z3.is_sub(term) else 1
+            const += sign * c
+            for key, (atom, k) in a.items():
+                atoms[key] = (atom, atoms.get(key, (atom, Fraction(0)))[1] + sign * k)
+        return atoms, const
+    if z3.is_mul(term) or z3.is_div(term):
+        left, right = _linear(term.arg(0)), _linear(term.arg(1))
+        if left is None or right is None:
+            return None
+        if z3.is_div(term):
+            if right[0] or right[1] == 0:
+                return None
+            right = ({}, 1 / right[1])
+        if left[0] and right[0]:
+            return None  # a product of two unknowns: not linear
+        (atoms, const), (k_atoms, k) = (left, right) if not right[0] else (right, left)
+        return {key: (atom, c * k) for key, (atom, c) in atoms.items()}, const * k
+    if z3.is_app_of(term, z3.Z3_OP_UMINUS):
+        inner = _linear(term.arg(0))
+        return None if inner is None else ({k: (a, -c) for k, (a, c) in inner[0].items()}, -inner[1])
+    return None
+
+
+def _round_linear(x, mode: str):
+    """Round a linear combination of integers to the fen with integer division only.
+
+    With y = 100·x = (Σ aᵢ·nᵢ + a₀) / D for integers aᵢ, D, half-up is (2·D·y + D) div 2D for
+    y ≥ 0: pure linear integer arithmetic, which the solver decides quickly (to_int is far slower).
+    """
+    import math
+
+    linear = _linear(x)
+    if linear is None or not linear[0]:
+        return None
+    atoms, const = linear
+    coefficients = [c * 100 for _, c in atoms.values()] + [const * 100]
+    d = math.lcm(*[c.denominator for c in coefficients])
+    scaled = z3.Sum([z3.IntVal(int(c * 100 * d)) * atom for atom, c in atoms.values()]) + int(const * 100 * d)
+    if mode == "half_up":
+        n = z3.If(scaled >= 0, (2 * scaled + d) / (2 * d), -((-2 * scaled + d) / (2 * d)))
+    elif mode == "down":
+        n = z3.If(scaled >= 0, scaled / d, -((-scaled) / d))
+    elif mode == "up":
+        n = z3.If(scaled >= 0, (scaled + d - 1) / d, -((-scaled + d - 1) / d))
+    else:
+        return None  # half_even: the general to_int encoding
     return z3.ToReal(n) / 100
 
 

@@ -1,0 +1,170 @@
+"""The seeded-defect corpus: `policylang check` finds real defects, and only those.
+
+Each tests/seeded/*.pol is a correct policy with one small, realistic change (most are copies of
+policies/shaoxing-2024.pol). Its leading `# expect: PLxxx <part of the finding's name>` lines list
+every finding the change must produce. For each file:
+
+- every expect line is matched by a finding with that rule id, a name containing the text and
+  status "violated";
+- every finding is accounted for by some expect line (no false alarm, no unknown, no internal error);
+- every violated finding but PL001/PL203 carries a counterexample, and replaying its claims through
+  the compiled evaluator gives exactly the stored outcomes (the replay is real, not a solver artefact);
+- the counterexample is believable: its claims are in scope, money has at most two decimals, the state
+  is never negative, and an accumulator that only ever changes by whole numbers holds a whole number.
+
+Each policy is checked in a fresh interpreter (in parallel): Z3's global context makes whether a
+hard goal is decided depend on what was solved earlier in the same process, and a test about one
+policy should not depend on which files were checked before it.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from policylang import ir
+from policylang.backends.python import compile_policy
+from policylang.check import RULES
+from policylang.cli import main
+from policylang.pipeline import load_policy, policy_files
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDED = sorted((ROOT / "tests" / "seeded").glob("*.pol"))
+POLICIES = policy_files([ROOT / "policies"])
+TIMEOUT = 20.0  # seconds per solver call: generous; every seeded file decides in well under a second
+EXPECT = re.compile(r"#\s*expect:\s*(PL\d{3})\s+(.+?)\s*$")
+NO_COUNTEREXAMPLE = {"PL001", "PL203"}  # an example's mismatch, a row no claim reaches
+
+
+def _check(path: str) -> list:
+    """Run in a worker process: the results of `check_policy` (picklable dataclasses)."""
+    from policylang.check import check_policy
+
+    return check_policy(load_policy(path), TIMEOUT).results
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    """path → results for every seeded file and every policy in policies/, each in a fresh process."""
+    paths = [str(p) for p in SEEDED + POLICIES]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1), mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        return dict(zip(paths, pool.map(_check, paths)))
+
+
+def expectations(path: Path) -> list[tuple[str, str]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        m = EXPECT.match(line)
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
+
+
+def show(r) -> str:
+    return f"{r.rule} [{r.status}] {r.name}: {r.message}"
+
+
+def test_corpus_is_large_enough():
+    assert len(SEEDED) >= 22
+    for path in SEEDED:
+        assert expectations(path), f"{path.name} has no `# expect:` line"
+        assert "# seeded:" in path.read_text(encoding="utf-8"), f"{path.name} does not say what was seeded"
+        for rule, _ in expectations(path):
+            assert rule in RULES, f"{path.name}: unknown rule id {rule}"
+
+
+@pytest.mark.parametrize("path", SEEDED, ids=lambda p: p.stem)
+def test_seeded_defect_is_found(path, results):
+    found = results[str(path)]
+    findings = [r for r in found if r.status != "proved"]
+    expected = expectations(path)
+
+    assert not [r for r in found if r.status == "internal-error"], "\n".join(map(show, findings))
+    for rule, text in expected:
+        assert any(r.rule == rule and text in r.name and r.status == "violated" for r in findings), \
+            f"expected a violated {rule} whose name contains {text!r}; findings:\n" + "\n".join(map(show, findings))
+    unexpected = [r for r in findings if not any(r.rule == rule and text in r.name for rule, text in expected)]
+    assert not unexpected, "findings no `# expect:` line names:\n" + "\n".join(map(show, unexpected))
+    assert all(r.status == "violated" for r in findings), "\n".join(map(show, findings))
+
+
+@pytest.mark.parametrize("path", SEEDED, ids=lambda p: p.stem)
+def test_counterexamples_replay(path, results):
+    policy = load_policy(path)
+    evaluate = compile_policy(policy)
+    violated = [r for r in results[str(path)] if r.status == "violated"]
+    for r in violated:
+        if r.rule in NO_COUNTEREXAMPLE:
+            continue
+        ce = r.counterexample
+        assert ce is not None, f"{show(r)}: no counterexample"
+        assert ce.claims and len(ce.claims) == len(ce.outcomes), show(r)
+        for claim, stored in zip(ce.claims, ce.outcomes):
+            assert evaluate(claim, ce.state) == stored, f"{show(r)}: the replay differs for {claim}"
+            assert stored.applicable, f"{show(r)}: the counterexample claim is out of scope: {stored.reason}"
+        assert_believable(policy, r)
+
+
+def whole_number_accumulators(policy: ir.Policy) -> set:
+    """Accumulators that start at a whole number and are only ever changed by whole-number constants."""
+    out = set()
+    for name, acc in policy.accumulators.items():
+        updates = [u for u in policy.updates if u.target == name]
+        if acc.initial == acc.initial.to_integral_value() and all(
+                isinstance(u.amount, ir.Const) and Decimal(u.amount.value) == Decimal(u.amount.value).to_integral_value()
+                for u in updates):
+            out.add(name)
+    return out
+
+
+def assert_believable(policy: ir.Policy, r) -> None:
+    ce = r.counterexample
+    for claim in ce.claims:
+        for name, value in claim.items():
+            if policy.inputs[name].type == ir.MONEY:
+                assert value == value.quantize(Decimal("0.01")), f"{show(r)}: {name} = {value} is not in fen"
+    for name, value in ce.state.items():
+        assert value >= 0, f"{show(r)}: state {name} = {value} is negative"
+        if policy.accumulators[name].type == ir.MONEY:
+            assert value == value.quantize(Decimal("0.01")), f"{show(r)}: state {name} = {value} is not in fen"
+        if name in whole_number_accumulators(policy):
+            assert value == value.to_integral_value(), \
+                f"{show(r)}: state {name} = {value} cannot be reached (it starts whole and only changes by whole numbers)"
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
+def test_correct_policies_have_no_findings(path, results):
+    findings = [r for r in results[str(path)] if r.status != "proved"]
+    assert not findings, "\n".join(map(show, findings))
+
+
+def test_sarif_output(capsys):
+    seeded = ROOT / "tests" / "seeded" / "pl402-cap-bypassed.pol"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--format", "sarif", "--timeout", str(TIMEOUT), str(seeded)])
+    assert exit_info.value.code == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(RULES)
+    assert run["results"]
+    assert "PL402" in {res["ruleId"] for res in run["results"]}
+    for res in run["results"]:
+        assert res["ruleId"] in ids
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+        for location in res["locations"]:
+            region = location["physicalLocation"]["region"]
+            assert region["startLine"] >= 1 and region["startColumn"] >= 1
+            assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("pl402-cap-bypassed.pol")
