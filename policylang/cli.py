@@ -25,11 +25,26 @@ class InputError(Exception):
     """Bad input that is the user's to fix; the message says what and where."""
 
 
-def _load(path: str):
+def _load(path: str, assume=()):
     try:
-        return load_policy(path)
+        return load_policy(path, _assumptions(assume))
     except DiagnosticError as exc:
         raise InputError(render_all(exc.diagnostics)) from None
+
+
+def _assumptions(pairs) -> dict:
+    """--assume NAME=VALUE pairs as a dict; a malformed pair is a usage error."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--assume expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+ASSUME = click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
+                      help="Override a named assumption without editing the policy (repeatable).")
 
 
 def _dump(data) -> str:
@@ -50,11 +65,12 @@ def cli():
 @click.option("--explain", is_flag=True, help="Add the trace: rules, table rows, versions and clauses that fired.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="compiled", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
-def eval_command(policy, claim_text, claims_file, explain, backend, fmt):
+@ASSUME
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume):
     """Evaluate claims against POLICY and print every output as JSON."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
-    ir_policy = _load(policy)
+    ir_policy = _load(policy, assume)
     if claim_text:
         records, errors = parse_json_document(claim_text, "--claim")
     else:
@@ -86,7 +102,8 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt):
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="List rules, rows, bands, versions, members and comparison sides no example exercises.")
-def test_command(paths, show_coverage):
+@ASSUME
+def test_command(paths, show_coverage, assume):
     """Run every example of the policies in PATHS (default: policies/)."""
     from policylang.testing import coverage, run_examples
 
@@ -97,7 +114,7 @@ def test_command(paths, show_coverage):
     problems = []
     for path in files:
         try:
-            ir_policy = load_policy(path)
+            ir_policy = load_policy(path, _assumptions(assume))
         except DiagnosticError as exc:
             problems.append(render_all(exc.diagnostics))
             continue
@@ -131,7 +148,8 @@ def test_command(paths, show_coverage):
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds the solver may spend on each check; an undecided check is reported as unknown.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
-def check_command(paths, fmt, timeout, output):
+@ASSUME
+def check_command(paths, fmt, timeout, output, assume):
     """Parse, type-check, run examples, and prove built-in checks and properties (default: policies/)."""
     from policylang import report as render
     from policylang.check import check_policy
@@ -142,7 +160,7 @@ def check_command(paths, fmt, timeout, output):
     problems, reports = [], []
     for path in files:
         try:
-            reports.append(check_policy(load_policy(path), timeout))
+            reports.append(check_policy(load_policy(path, _assumptions(assume)), timeout))
         except DiagnosticError as exc:
             problems.append(render_all(exc.diagnostics))
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)

@@ -33,30 +33,9 @@ def _front_end(module, assume) -> ir.Policy:
     header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
     if header is not None and header.kind == "guideline":
         raise DiagnosticError([Diagnostic("E0415", header.span, {"path": module.file})])
-    composed = compose(module, parse_file)
+    composed = compose(module, parse_file, assume=assume or {})
     policy = resolve(composed.module, prelude())
-    policy = dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments)
-    return override_assumptions(policy, assume or {})
-
-
-def override_assumptions(policy: ir.Policy, assume: dict) -> ir.Policy:
-    """Replace named assumptions' values without editing the policy (`--assume NAME=VALUE`)."""
-    from policylang.claims import convert_value
-
-    rules = dict(policy.rules)
-    for name, text in assume.items():
-        rule = rules.get(name)
-        if rule is None or not rule.assumption:
-            known = ", ".join(r.name for r in policy.assumptions) or "none"
-            raise DiagnosticError([Diagnostic("E0419", policy.meta.span, {"name": name, "known": known})])
-        try:
-            value = convert_value(rule.type, text, policy.enums.get(rule.type.enum) if rule.type.enum else None)
-        except ValueError as exc:
-            raise DiagnosticError([Diagnostic("E0420", policy.meta.span, {"name": name, "reason": str(exc)})])
-        const = ir.Const(value, rule.type, rule.span)
-        versions = tuple(dataclasses.replace(v, expr=const) for v in rule.versions)
-        rules[name] = dataclasses.replace(rule, versions=versions, doc=f"{rule.doc or ''}（--assume {name}={text}）")
-    return dataclasses.replace(policy, rules=rules)
+    return dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments)
 
 
 def policy_files(paths) -> list[Path]:

@@ -35,8 +35,12 @@ class Composed:
     amendments: tuple
 
 
-def compose(module: ast.Module, load, seen: tuple = ()) -> Composed:
-    """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file."""
+def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None) -> Composed:
+    """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file.
+
+    `assume` overrides named assumptions (`--assume NAME=VALUE`) before amendments apply, so a
+    reform's "+2pp over the baseline" moves with the baseline.
+    """
     header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
     errors: list = []
     decls = list(module.decls)
@@ -49,6 +53,8 @@ def compose(module: ast.Module, load, seen: tuple = ()) -> Composed:
         base = compose(_load(load, base_path, span), load, seen + (module.file,))
         decls = merge(base.module.decls, decls)
         extends = base_path
+    if assume:
+        decls = override(decls, assume, header, errors)
     decls, amendments = amend(decls, errors)
     for path, span in (header.conforms if header is not None else ()):
         guideline = _load(load, str(Path(module.file).parent / path), span)
@@ -66,6 +72,30 @@ def _load(load, path: str, span: Span) -> ast.Module:
     if not Path(path).is_file():
         raise DiagnosticError([Diagnostic("E0105", span, {"reason": f"{path} does not exist"})])
     return load(path)
+
+
+def override(decls: list, assume: dict, header, errors: list) -> list:
+    from policylang.claims import convert_value
+    from policylang import ir
+
+    span = header.span if header is not None else Span("<assume>", 1, 1, 1, 1)
+    known = {d.name: i for i, d in enumerate(decls) if isinstance(d, ast.RuleDecl) and d.assumption}
+    out = list(decls)
+    for name, text in assume.items():
+        if name not in known:
+            errors.append(Diagnostic("E0419", span, {"name": name, "known": ", ".join(known) or "none"}))
+            continue
+        d = out[known[name]]
+        kind = d.type_name if d.type_name in ir.SCALARS else None
+        try:
+            value = convert_value(ir.SCALARS[kind], text, None) if kind else text
+        except ValueError as exc:
+            errors.append(Diagnostic("E0420", span, {"name": name, "reason": str(exc)}))
+            continue
+        literal = ast.Literal(kind, value, text, d.expr.span) if kind else ast.Name(text, d.expr.span)
+        doc = f"{d.options.doc or ''}（--assume {name}={text}）"
+        out[known[name]] = replace(d, expr=literal, options=replace(d.options, doc=doc))
+    return out
 
 
 def merge(base: tuple, child: list) -> list:

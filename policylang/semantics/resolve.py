@@ -120,6 +120,9 @@ class Resolver:
         examples = tuple(self.example(e, used, rules, accumulators) for e in by_kind[ast.ExampleDecl])
         constraints = tuple(self.constraint(c) for c in by_kind[ast.ConstraintDecl])
         properties = tuple(self.property(p, inputs) for p in by_kind[ast.PropertyDecl])
+        property_names: dict = {}
+        for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
+            self.declare(prop.name, prop.span, property_names)
         self.check_platform_names(rules)
         if self.errors:
             raise DiagnosticError(self.errors)
