@@ -33,6 +33,7 @@ RULES = {
     "PL201": ("table-overlap", "Two rows of a unique table match the same claim with different outputs."),
     "PL202": ("table-gap", "A claim reaches a table that has no matching row and no default."),
     "PL203": ("table-shadowed", "A row of a first-hit table can never fire."),
+    "PL204": ("version-gap", "A claim's service date falls where no version of a rule applies."),
     "PL301": ("monotonicity", "More 政策范围内费用 lowers a fund payment."),
     "PL401": ("property", "A property of the policy does not hold."),
     "PL402": ("invariant", "A state invariant (such as an annual limit) does not hold from claim to claim."),
@@ -216,6 +217,14 @@ class Checker:
                     goals.append(self.monotonicity_goal(rule, inscp))
         for table in self.p.tables.values():
             goals.extend(self.table_goals(table))
+        for rule in self.p.rules.values():
+            if len(rule.versions) > 1 or rule.versions[0].validity != ir.ALWAYS:
+                run = self.new_run("c:")
+                day = run.inputs[self.p.service_date]
+                covered = z3.Or(*[_validity(v.validity, day) for v in rule.versions])
+                goals.append(Goal("PL204", f"`{rule.name}` has a version for every service date", rule.span,
+                                  [("claim", run)], z3.And(*self.base(run), z3.Not(covered)),
+                                  self.replay_reason(f"`{rule.name}` 在")))
         for prop in self.p.properties:
             if not is_invariant(prop):
                 goals.append(self.property_goal(prop))
@@ -261,6 +270,12 @@ class Checker:
             if site.name != table.name:
                 continue
             day = run.inputs[self.p.service_date]
+            args_ok = z3.And(*[z3.Not(a.na) for a in args])
+            if len(table.versions) > 1 or table.versions[0].validity != ir.ALWAYS:
+                covered = z3.Or(*[_validity(v.validity, day) for v in table.versions])
+                violation = z3.And(*self.base(run), guard, args_ok, z3.Not(covered))
+                goals.append(Goal("PL202", f"table `{table.name}` has a version for every date that reaches it",
+                                  site.span, [("claim", run)], violation, self.replay_reason(f"`{table.name}` 在")))
             for version in table.versions:
                 in_version = _validity(version.validity, day)
                 matches = [z3.And(*[cell_match(self.enc, c, a.v, t) for c, a, t in
@@ -388,7 +403,7 @@ class Checker:
                 for present in run.present.values():
                     if present is not None:
                         opt.add_soft(z3.Not(present))
-            opt.minimize(z3.Sum(amounts))
+            opt.minimize(z3.Sum([z3.If(n >= 0, n, -n) for n in amounts]))  # state may be negative: closest to 0
             for term in self.tie_breakers(goal):  # lexicographic: one optimum, so the same answer every run
                 opt.minimize(term)
             if opt.check() == z3.sat:

@@ -383,17 +383,35 @@ def mul(a, b):
     return a * b
 
 
-def round_fen(x, mode: str):
+def _inner_ite(term, limit: int = 64):
+    """The first arithmetic if-then-else inside term (breadth first), or None."""
+    queue, seen = [term], 0
+    while queue and seen < limit:
+        node = queue.pop(0)
+        seen += 1
+        if z3.is_app_of(node, z3.Z3_OP_ITE) and not z3.is_bool(node):
+            return node
+        if z3.is_app(node):
+            queue.extend(node.children())
+    return None
+
+
+def round_fen(x, mode: str, budget: int = 16):
     """Round a Real to the fen like decimal's modes: half_up and up go away from zero.
 
     Rounding is pushed into if-then-else branches (a rate chosen by a table), so each branch is a
     floor of one linear term: much easier for the solver than a floor of a case split.
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
-        return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
+        return z3.If(x.arg(0), round_fen(x.arg(1), mode, budget), round_fen(x.arg(2), mode, budget))
     exact = _round_linear(x, mode)
     if exact is not None:
         return exact
+    ite = _inner_ite(x) if budget > 1 else None
+    if ite is not None:  # (D − if c then a else b) × r: split on c so each side is linear
+        half = budget // 2
+        return z3.If(ite.arg(0), round_fen(z3.substitute(x, (ite, ite.arg(1))), mode, half),
+                     round_fen(z3.substitute(x, (ite, ite.arg(2))), mode, half))
     y = x * 100
     floor = z3.ToInt
     if mode == "half_up":
