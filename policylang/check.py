@@ -17,7 +17,7 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, cell_match, read_value
+from policylang.backends.smt import Encoder, Run, cell_match, read_claim
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -426,7 +426,7 @@ class Checker:
 
     def counterexample(self, goal: Goal, model) -> "Counterexample | list":
         """The model as typed claims, replayed; the bare claims if the replay does not show the violation."""
-        claims = [self.read_claim(run, model) for _, run in goal.runs]
+        claims = [read_claim(run, model) for _, run in goal.runs]
         first = goal.runs[0][1]
         state = {name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
                  for name, (n, scale) in first.state_scaled.items()}
@@ -443,14 +443,6 @@ class Checker:
             return claims
         return Counterexample(claims, state, outcomes, detail)
 
-    def read_claim(self, run: Run, model) -> dict:
-        claim = {}
-        for name, inp in self.p.inputs.items():
-            present = run.present[name]
-            if present is not None and not z3.is_true(model.eval(present, model_completion=True)):
-                continue
-            claim[name] = read_value(model, inp.type, run.inputs[name], self.enc, run.scaled.get(name))
-        return claim
 
     # ------------------------------------------------------------------ shadowed rows
     def shadowed_rows(self) -> list:

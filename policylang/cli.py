@@ -174,6 +174,31 @@ def check_command(paths, fmt, timeout, output, assume):
         sys.exit(EXIT_FAILED)
 
 
+@cli.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--old-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the old side.")
+@click.option("--new-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the new side.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@ASSUME
+def diff_command(old, new, old_date, new_date, timeout, assume):
+    """What NEW changes against OLD over the same claims: is anyone worse off, and by how much at most.
+
+    OLD and NEW may be the same file with --old-date/--new-date: the change at an effective date.
+    """
+    from policylang.diff import DiffError, Differ, diff_text
+
+    old_policy, new_policy = _load(old, assume), _load(new, assume)
+    try:
+        report = Differ(old_policy, new_policy, timeout, old_date and old_date.date(),
+                        new_date and new_date.date()).run()
+    except DiffError as exc:
+        raise InputError(f"error: {exc}") from None
+    click.echo(diff_text(report))
+    if report.worse_status != "proved":
+        sys.exit(EXIT_FAILED)
+
+
 @cli.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
 def compile_command(policy):

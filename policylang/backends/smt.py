@@ -112,8 +112,10 @@ class Encoder:
 class Run:
     """One claim: its input symbols, the state before it, and memoised rule encodings."""
 
-    def __init__(self, enc: Encoder, prefix: str, state: dict | None = None, shared: dict | None = None):
+    def __init__(self, enc: Encoder, prefix: str, state: dict | None = None, shared: dict | None = None,
+                 in_force_dates: bool = True):
         self.enc, self.p, self.prefix = enc, enc.p, prefix
+        self.in_force_dates = in_force_dates  # False: any date (a diff compares policies of different periods)
         self.sides: dict = {}  # left/right runs, for a property that compares two claims
         self.domain: list = []
         self.scaled: dict = {}  # input name -> (Int var, scale) for reading models
@@ -149,6 +151,8 @@ class Run:
             value = z3.Int(ident)
             start = self.p.meta.in_force.start or datetime.date(2020, 1, 1)
             end = self.p.meta.in_force.end or start + datetime.timedelta(days=3650)
+            if not self.in_force_dates:
+                start, end = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
             self.domain += [value >= start.toordinal(), value <= end.toordinal()]
         elif t.name == "bool":
             value = z3.Bool(ident)
@@ -504,6 +508,17 @@ def bracket_sum(amount, bands):
             part = z3.If(amount <= low, z3.RealVal(0), z3.If(amount < high, amount - low, high - low))
         total = total + mul(part, rate)
     return total
+
+
+def read_claim(run: Run, model) -> dict:
+    """A model's claim for one run: typed inputs, optional ones left out when absent."""
+    claim = {}
+    for name, inp in run.p.inputs.items():
+        present = run.present[name]
+        if present is not None and not z3.is_true(model.eval(present, model_completion=True)):
+            continue
+        claim[name] = read_value(model, inp.type, run.inputs[name], run.enc, run.scaled.get(name))
+    return claim
 
 
 def read_value(model, t: ir.Type, term, enc: Encoder, scaled=None):
