@@ -180,8 +180,10 @@ def check_command(paths, fmt, timeout, output, assume):
 @click.option("--old-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the old side.")
 @click.option("--new-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the new side.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option("--assumption", "assumptions", multiple=True, metavar="NAME",
+              help="Also prove that raising this assumption of NEW moves every claim the same way.")
 @ASSUME
-def diff_command(old, new, old_date, new_date, timeout, assume):
+def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
     """What NEW changes against OLD over the same claims: is anyone worse off, and by how much at most.
 
     OLD and NEW may be the same file with --old-date/--new-date: the change at an effective date.
@@ -195,7 +197,17 @@ def diff_command(old, new, old_date, new_date, timeout, assume):
     except DiffError as exc:
         raise InputError(f"error: {exc}") from None
     click.echo(diff_text(report))
-    if report.worse_status != "proved":
+    failed = report.worse_status != "proved"
+    for name in assumptions:
+        from policylang.diff import direction, direction_text
+
+        try:
+            result = direction(new_policy, name, timeout)
+        except DiffError as exc:
+            raise InputError(f"error: {exc}") from None
+        click.echo(direction_text(new_policy, result))
+        failed = failed or result.status != "same-way"
+    if failed:
         sys.exit(EXIT_FAILED)
 
 

@@ -177,6 +177,100 @@ class Differ:
         return (old_claim, state, self.compiled[0](old_claim, state), self.compiled[1](new_claim, new_state))
 
 
+@dataclass
+class Direction:
+    """Whether raising an assumption moves every claim's fund payment the same way."""
+
+    name: str
+    status: str  # same-way | opposite | unknown
+    claims: tuple | None = None  # (claim, state, before, after) × 2 when opposite
+
+
+STEP = {"rate": Decimal("0.01"), "points": Decimal("0.01"), "money": Decimal(100), "number": Decimal(1)}
+
+
+def direction(policy: ir.Policy, name: str, timeout: float = 10.0) -> Direction:
+    """Two claims, each at the assumption's value a and at a raised value a': can one gain while the
+    other loses? a' is a + one step (1 percentage point, 100 元, 1): with both values fixed the
+    formulas stay linear, which the solver decides; a symbolic a would multiply two unknowns."""
+    from policylang.semantics.expressions import constant
+
+    rule = policy.rules.get(name)
+    try:
+        current = constant(rule.versions[0].expr) if rule is not None and rule.assumption else None
+    except ValueError:
+        current = None
+    if current is None:
+        raise DiffError(f"{policy.file} has no assumption `{name}` with a constant value")
+    low, high = z3.RealVal(str(current)), z3.RealVal(str(current + STEP[rule.type.name]))
+    bound = []
+    enc = Encoder(policy)
+    formulas, deltas, runs = list(bound), [], []
+    for claim in ("c1:", "c2:"):
+        at_low = Run(enc, claim)
+        at_high = Run(enc, f"{claim}high:", state=at_low.shared_state(),
+                      shared={n: (at_low.inputs[n], at_low.present[n]) for n in policy.inputs})
+        for run, value in ((at_low, low), (at_high, high)):
+            run.rules[name] = _fixed(value)
+            formulas += run.domain + [run.valid(), run.applicable()]
+        formulas += [n >= 0 for n, _ in at_low.state_scaled.values()]
+        (a, a_na), (b, b_na) = fund_total(policy, at_low), fund_total(policy, at_high)
+        formulas += [z3.Not(a_na), z3.Not(b_na)]
+        deltas.append(b - a)
+        runs.append((at_low, at_high))
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout * 1000))
+    solver.add(*formulas, deltas[0] > 0, deltas[1] < 0)
+    verdict = solver.check()
+    if verdict == z3.unsat:
+        return Direction(name, "same-way")
+    if verdict == z3.unknown:
+        return Direction(name, "unknown")
+    model = solver.model()
+    compiled = compile_policy(policy)
+    values = [current, current + STEP[rule.type.name]]
+    shown = []
+    for at_low, _ in runs:
+        claim = read_claim(at_low, model)
+        state = {k: Decimal(model.eval(n, model_completion=True).as_long()) / s
+                 for k, (n, s) in at_low.state_scaled.items()}
+        outcomes = [compile_policy(_with_value(policy, name, v))(claim, state) for v in values]
+        shown.append((claim, state, *outcomes))
+    del compiled
+    return Direction(name, "opposite", (values, shown))
+
+
+def _fixed(value):
+    from policylang.backends.smt import V
+
+    return V(value, z3.BoolVal(False), z3.IntVal(0))
+
+
+def _with_value(policy: ir.Policy, name: str, value: Decimal) -> ir.Policy:
+    import dataclasses
+
+    rule = policy.rules[name]
+    versions = tuple(dataclasses.replace(v, expr=ir.Const(value, rule.type, rule.span)) for v in rule.versions)
+    return dataclasses.replace(policy, rules={**policy.rules, name: dataclasses.replace(rule, versions=versions)})
+
+
+def direction_text(policy: ir.Policy, d: Direction) -> str:
+    from policylang.report import example_syntax, outputs_text
+
+    if d.status == "same-way":
+        return f"  ✓ raising `{d.name}` moves every claim's fund payment the same way"
+    if d.status == "unknown":
+        return f"  ? undecided whether raising `{d.name}` moves every claim the same way: raise --timeout"
+    (low, high), shown = d.claims
+    t = policy.rules[d.name].type
+    out = [f"  ✗ raising `{d.name}` from {show(low, t)} to {show(high, t)} moves two claims in opposite directions:"]
+    for claim, state, before, after in shown:
+        out.append(f"      {example_syntax(policy, claim)}")
+        out.append(f"        before: {outputs_text(policy, before)}")
+        out.append(f"        after:  {outputs_text(policy, after)}")
+    return "\n".join(out)
+
+
 def diff_text(report: DiffReport) -> str:
     from policylang.report import example_syntax, outputs_text
 

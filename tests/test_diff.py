@@ -34,3 +34,20 @@ def test_two_versions_inside_one_policy_by_effective_date():
     amount, claim, _, old, new = change.largest_increase
     assert amount > 0  # 起付标准 fell from 800元 to 600元 (400元 for retirees) on 2024-01-01
     assert amount <= Decimal("400") * Decimal("0.93")
+
+
+def test_an_assumption_that_moves_claims_in_opposite_directions():
+    from policylang.diff import direction
+
+    policy = load_policy(HERE / "split.pol")
+    result = direction(policy, "基层比例")
+    assert result.status == "opposite"
+    (low, high), shown = result.claims
+    gains = [after.outputs["统筹支付"] - before.outputs["统筹支付"] for _, _, before, after in shown]
+    assert gains[0] > 0 > gains[1]
+
+
+def test_raising_a_baseline_moves_everyone_the_same_way():
+    from policylang.diff import direction
+
+    assert direction(load_policy(HERE / "base.pol"), "普通门诊基础比例").status == "same-way"
