@@ -17,11 +17,11 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, cell_match, read_claim
+from policylang.backends.smt import Encoder, Run, cell_match, read_claim, sort_of, validity_test
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
-from policylang.testing import run_examples, show
+from policylang.testing import run_examples, show, walk
 
 # Stable rule ids (SARIF ruleId): never renumber, only add.
 RULES = {
@@ -221,7 +221,7 @@ class Checker:
             if len(rule.versions) > 1 or rule.versions[0].validity != ir.ALWAYS:
                 run = self.new_run("c:")
                 day = run.inputs[self.p.service_date]
-                covered = z3.Or(*[_validity(v.validity, day) for v in rule.versions])
+                covered = z3.Or(*[validity_test(v.validity, day) for v in rule.versions])
                 goals.append(Goal("PL204", f"`{rule.name}` has a version for every service date", rule.span,
                                   [("claim", run)], z3.And(*self.base(run), z3.Not(covered)),
                                   self.replay_reason(f"`{rule.name}` 在")))
@@ -272,12 +272,12 @@ class Checker:
             day = run.inputs[self.p.service_date]
             args_ok = z3.And(*[z3.Not(a.na) for a in args])
             if len(table.versions) > 1 or table.versions[0].validity != ir.ALWAYS:
-                covered = z3.Or(*[_validity(v.validity, day) for v in table.versions])
+                covered = z3.Or(*[validity_test(v.validity, day) for v in table.versions])
                 violation = z3.And(*self.base(run), guard, args_ok, z3.Not(covered))
                 goals.append(Goal("PL202", f"table `{table.name}` has a version for every date that reaches it",
                                   site.span, [("claim", run)], violation, self.replay_reason(f"`{table.name}` 在")))
             for version in table.versions:
-                in_version = _validity(version.validity, day)
+                in_version = validity_test(version.validity, day)
                 matches = [z3.And(*[cell_match(self.enc, c, a.v, t) for c, a, t in
                                     zip(row.cells, args, table.column_types)]) for row in version.rows]
                 args_ok = z3.And(*[z3.Not(a.na) for a in args])
@@ -443,7 +443,6 @@ class Checker:
             return claims
         return Counterexample(claims, state, outcomes, detail)
 
-
     # ------------------------------------------------------------------ shadowed rows
     def shadowed_rows(self) -> list:
         """First-hit rows that no column values can reach: provable without a claim."""
@@ -452,7 +451,7 @@ class Checker:
             if table.hit != "first":
                 continue
             for version in table.versions:
-                cols = [z3.Const(f"col{i}", _sort(t)) for i, t in enumerate(table.column_types)]
+                cols = [z3.Const(f"col{i}", sort_of(t)) for i, t in enumerate(table.column_types)]
                 domain = [c for col, t in zip(cols, table.column_types) for c in _domain(self.enc, col, t)]
                 matches = [z3.And(*[cell_match(self.enc, c, col, t) for c, col, t in
                                     zip(row.cells, cols, table.column_types)]) for row in version.rows]
@@ -472,7 +471,7 @@ class Checker:
                                           f"row {row.index} never fires: {rows} every claim it would",
                                           seconds=seconds))
                     elif verdict == z3.unknown:
-                        out.append(Result("PL900", name, row.span, "unknown", "the solver could not decide",
+                        out.append(Result("PL203", name, row.span, "unknown", "the solver could not decide",
                                           seconds=seconds))
                     else:
                         out.append(Result("PL203", name, row.span, "proved", seconds=seconds))
@@ -489,8 +488,6 @@ def is_invariant(prop: ir.Property) -> bool:
 
 
 def _refs(e):
-    from policylang.testing import walk
-
     for node in walk(e):
         if isinstance(node, (ir.InputRef, ir.RuleRef, ir.AccRef, ir.Side)):
             yield node
@@ -509,18 +506,6 @@ def _same_output(a: ir.Row, b: ir.Row) -> bool:
         return isinstance(a.output, ir.NotApplicable) and isinstance(b.output, ir.NotApplicable) \
             and a.output.reason == b.output.reason
     return a.output.value == b.output.value
-
-
-def _validity(v: ir.Validity, day):
-    from policylang.backends.smt import validity_test
-
-    return validity_test(v, day)
-
-
-def _sort(t: ir.Type):
-    from policylang.backends.smt import sort_of
-
-    return sort_of(t)
 
 
 def _domain(enc: Encoder, col, t: ir.Type) -> list:
