@@ -17,7 +17,7 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, cell_match, read_claim, sort_of, validity_test
+from policylang.backends.smt import Encoder, Run, cell_match, decide, read_claim, sort_of, validity_test
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -368,17 +368,14 @@ class Checker:
     def solve(self, goal: Goal) -> Result:
         started = time.perf_counter()
         extra = [c for _, run in goal.runs for c in self.reachable(run)] if goal.assume_state else []
-        solver = z3.Solver()
-        solver.set("timeout", self.timeout_ms)
-        solver.add(*extra, goal.violation)
-        verdict = solver.check()
+        verdict, first_model, why = decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
         if verdict == z3.unknown:
             return Result(goal.rule, goal.name, goal.span, "unknown",
-                          f"the solver could not decide ({solver.reason_unknown()}); raise --timeout",
+                          f"the solver could not decide ({why}); raise --timeout",
                           seconds=time.perf_counter() - started)
-        model = self.nicer_model(goal, extra) or solver.model()
+        model = self.nicer_model(goal, extra) or first_model
         example = self.counterexample(goal, model)
         seconds = time.perf_counter() - started
         if not isinstance(example, Counterexample):
@@ -457,10 +454,7 @@ class Checker:
                                     zip(row.cells, cols, table.column_types)]) for row in version.rows]
                 for i, row in enumerate(version.rows):
                     started = time.perf_counter()
-                    solver = z3.Solver()
-                    solver.set("timeout", self.timeout_ms)
-                    solver.add(*domain, matches[i], *[z3.Not(m) for m in matches[:i]])
-                    verdict = solver.check()
+                    verdict, _, _ = decide([*domain, matches[i], *[z3.Not(m) for m in matches[:i]]], self.timeout_ms)
                     seconds = time.perf_counter() - started
                     dated = f" (version {version.validity})" if len(table.versions) > 1 else ""
                     name = f"table `{table.name}` row {row.index}{dated} can fire"

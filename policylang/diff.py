@@ -16,7 +16,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, read_claim
+from policylang.backends.smt import Encoder, Run, decide, read_claim
 from policylang.platform import OUTPUT_NAMES
 from policylang.testing import show
 
@@ -141,19 +141,17 @@ class Differ:
         Returns (model or None, decided): the optimizer gives up on rounding (integer division),
         plain satisfiability does not, and 40 halvings of 1,000 万元 reach the fen.
         """
-        solver = z3.Solver()
-        solver.set("timeout", max(self.timeout_ms // 8, 200))
-        solver.add(*formulas)
         high, best = Decimal(10 ** 7), None
         decided = True
         for _ in range(steps):
             if high - low < Decimal("0.005"):
                 break
             mid = (low + high) / 2 if best is not None else low
-            verdict = solver.check(z3.ToReal(objective) > z3.RealVal(str(mid)) if z3.is_int(objective)
-                                   else objective > z3.RealVal(str(mid)))
+            bound = z3.ToReal(objective) > z3.RealVal(str(mid)) if z3.is_int(objective) \
+                else objective > z3.RealVal(str(mid))
+            verdict, model, _ = decide([*formulas, bound], max(self.timeout_ms // 4, 400))
             if verdict == z3.sat:
-                best = solver.model()
+                best = model
                 value = best.eval(objective, model_completion=True)
                 fraction = value.as_fraction() if z3.is_rational_value(value) else value.as_long()
                 low = Decimal(fraction.numerator) / Decimal(fraction.denominator) \
@@ -218,15 +216,11 @@ def direction(policy: ir.Policy, name: str, timeout: float = 10.0) -> Direction:
         formulas += [z3.Not(a_na), z3.Not(b_na)]
         deltas.append(b - a)
         runs.append((at_low, at_high))
-    solver = z3.Solver()
-    solver.set("timeout", int(timeout * 1000))
-    solver.add(*formulas, deltas[0] > 0, deltas[1] < 0)
-    verdict = solver.check()
+    verdict, model, _ = decide([*formulas, deltas[0] > 0, deltas[1] < 0], int(timeout * 1000))
     if verdict == z3.unsat:
         return Direction(name, "same-way")
     if verdict == z3.unknown:
         return Direction(name, "unknown")
-    model = solver.model()
     compiled = compile_policy(policy)
     values = [current, current + STEP[rule.type.name]]
     shown = []

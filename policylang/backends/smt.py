@@ -348,6 +348,25 @@ class Run:
 
 
 # ---- helpers ------------------------------------------------------------------------------
+def decide(formulas, timeout_ms: int):
+    """(verdict, model, why unknown) by two strategies in turn, each with half the time.
+
+    The plain solver decides most goals at once; some (if-then-else chains over the same members
+    with many rounded branches) it only decides after simplification, which in turn is slower on
+    others (progressive brackets). Trying both makes 'unknown' rare without a longer timeout.
+    """
+    reasons = []
+    for make in (z3.Solver, lambda: z3.Then("simplify", "propagate-values", "ctx-simplify", "smt").solver()):
+        solver = make()
+        solver.set("timeout", max(timeout_ms // 2, 100))
+        solver.add(*formulas)
+        verdict = solver.check()
+        if verdict != z3.unknown:
+            return verdict, solver.model() if verdict == z3.sat else None, ""
+        reasons.append(solver.reason_unknown())
+    return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
+
+
 def validity_test(v: ir.Validity, day):
     tests = []
     if v.start is not None:
@@ -387,35 +406,17 @@ def mul(a, b):
     return a * b
 
 
-def _inner_ite(term, limit: int = 64):
-    """The first arithmetic if-then-else inside term (breadth first), or None."""
-    queue, seen = [term], 0
-    while queue and seen < limit:
-        node = queue.pop(0)
-        seen += 1
-        if z3.is_app_of(node, z3.Z3_OP_ITE) and not z3.is_bool(node):
-            return node
-        if z3.is_app(node):
-            queue.extend(node.children())
-    return None
-
-
-def round_fen(x, mode: str, budget: int = 16):
+def round_fen(x, mode: str):
     """Round a Real to the fen like decimal's modes: half_up and up go away from zero.
 
     Rounding is pushed into if-then-else branches (a rate chosen by a table), so each branch is a
     floor of one linear term: much easier for the solver than a floor of a case split.
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
-        return z3.If(x.arg(0), round_fen(x.arg(1), mode, budget), round_fen(x.arg(2), mode, budget))
+        return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
     exact = _round_linear(x, mode)
     if exact is not None:
         return exact
-    ite = _inner_ite(x) if budget > 1 else None
-    if ite is not None:  # (D − if c then a else b) × r: split on c so each side is linear
-        half = budget // 2
-        return z3.If(ite.arg(0), round_fen(z3.substitute(x, (ite, ite.arg(1))), mode, half),
-                     round_fen(z3.substitute(x, (ite, ite.arg(2))), mode, half))
     y = x * 100
     floor = z3.ToInt
     if mode == "half_up":
@@ -432,10 +433,35 @@ def round_fen(x, mode: str, budget: int = 16):
     return z3.ToReal(n) / 100
 
 
+def _fen_int(term):
+    """An Int k with term = k/100 when term is built from whole fen (inputs, rounded values,
+    constants, if-then-else of them, sums): such a case split is then one integer atom."""
+    from fractions import Fraction
+
+    if z3.is_rational_value(term):
+        cents = Fraction(term.as_fraction()) * 100
+        return z3.IntVal(int(cents)) if cents.denominator == 1 else None
+    if z3.is_div(term) and z3.is_to_real(term.arg(0)) and z3.is_rational_value(term.arg(1)) \
+            and term.arg(1).as_fraction() == 100:
+        return term.arg(0).arg(0)
+    if z3.is_app_of(term, z3.Z3_OP_ITE) and not z3.is_bool(term):
+        a, b = _fen_int(term.arg(1)), _fen_int(term.arg(2))
+        return None if a is None or b is None else z3.If(term.arg(0), a, b)
+    if z3.is_add(term) or z3.is_sub(term):
+        parts = [_fen_int(term.arg(i)) for i in range(term.num_args())]
+        if any(p is None for p in parts):
+            return None
+        return z3.Sum(parts) if z3.is_add(term) else parts[0] - z3.Sum(parts[1:])
+    return None
+
+
 def _linear(term):
     """term as Σ coefficient·atom + constant over Int atoms (fen, rounded values), or None."""
     from fractions import Fraction
 
+    if z3.is_app_of(term, z3.Z3_OP_ITE) and not z3.is_bool(term):
+        k = _fen_int(term)  # a case split between fen amounts (max(费用 − 起付线, 0) …): one Int atom
+        return None if k is None else ({k.get_id(): (k, Fraction(1, 100))}, Fraction(0))
     if z3.is_rational_value(term):
         return {}, Fraction(term.as_fraction())
     if z3.is_int_value(term):
