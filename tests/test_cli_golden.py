@@ -29,8 +29,6 @@ CASES = {
     "check-json": (["check", "--format", "json", "tests/cli/cap-bypassed.pol"], 1),
     "check-sarif": (["check", "--format", "sarif", "tests/cli/cap-bypassed.pol"], 1),
     "check-bad-policy": (["check", "tests/diagnostics/rate-plus-rate.pol"], 2),
-    "diff-nobody-worse": (["diff", "tests/composition/base.pol", "tests/composition/reform.pol"], 0),
-    "diff-worse-off": (["diff", "tests/composition/base.pol", "tests/composition/rate-cut.pol"], 1),
 }
 
 
