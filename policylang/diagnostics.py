@@ -87,6 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "definition of this policy or of the one it extends"),
     "E0419": ("`--assume {name}`: the policy has no assumption `{name}`", "its assumptions: {known}"),
     "E0420": ("`--assume {name}`: {reason}", "give the value as a claim would, e.g. 55% or 1200.00"),
+    "E0421": ("`quote \"{clause}\"`: nothing in the policy cites clause {clause}", "{hint}"),
+    "E0422": ("clause {clause} is quoted twice", "the first quote is at {first}"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

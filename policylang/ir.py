@@ -429,6 +429,15 @@ class Meta:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The words of a clause as the source document prints them (`quote`), for the published docs."""
+
+    clause: str
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Policy:
     """A resolved, type-checked policy. Rules are in dependency order."""
 
@@ -451,6 +460,11 @@ class Policy:
     properties: tuple = field(default=())
     constraints: tuple = field(default=())
     amendments: tuple = field(default=())  # compose.Amendment: what changed against `extends`
+    quotes: tuple = field(default=())  # Quote, one per clause, in file order
+
+    def quote(self, clause: str | None) -> str | None:
+        """The quoted words of a clause, if the policy quotes it."""
+        return next((q.text for q in self.quotes if q.clause == clause), None) if clause else None
 
     @property
     def assumptions(self) -> tuple:

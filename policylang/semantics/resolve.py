@@ -124,13 +124,15 @@ class Resolver:
         for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
             self.declare(prop.name, prop.span, property_names)
         self.check_platform_names(rules)
+        quotes = self.quotes(by_kind[ast.QuoteDecl], cited_clauses(rules, tables, brackets, accumulators, updates,
+                                                                    scope_clause, properties))
         if self.errors:
             raise DiagnosticError(self.errors)
         return ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
                          accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
                          brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
                          examples=examples, service_date=service_date, person=person,
-                         properties=properties, constraints=constraints)
+                         properties=properties, constraints=constraints, quotes=quotes)
 
     _inputs_used: set
     _prelude_inputs: set
@@ -530,6 +532,24 @@ class Resolver:
             steps.append(ir.ExampleStep(tuple(given), expect, step.out_of_scope_reason, step.span))
         return ir.Example(d.name, tuple(state), tuple(steps), d.span)
 
+    def quotes(self, decls, cited: set) -> tuple:
+        """One quote per clause, for a clause the policy cites. A policy that extends another may quote
+        a clause again: its own quote (later in the merged module, from another file) replaces the base's."""
+        quotes: dict = {}
+        for d in decls:
+            if d.clause not in cited:
+                hint = did_you_mean(d.clause, cited) or (
+                    "a quote gives the words of a clause that a rule, table, row, band, accumulator, update, "
+                    "scope or property cites with `clause \"…\"`")
+                self.error("E0421", d.clause_span, clause=d.clause, hint=hint)
+                continue
+            first = quotes.get(d.clause)
+            if first is not None and first.span.file == d.span.file:
+                self.error("E0422", d.clause_span, clause=d.clause, first=self.where(first.span))
+                continue
+            quotes[d.clause] = ir.Quote(d.clause, d.text, d.span)
+        return tuple(quotes.values())
+
     def check_platform_names(self, rules):
         seen = {}
         for r in rules.values():
@@ -542,6 +562,22 @@ class Resolver:
 import datetime as _dt  # noqa: E402
 
 _MIN, _MAX = _dt.date.min, _dt.date.max
+
+
+def cited_clauses(rules, tables, brackets, accumulators, updates, scope_clause, properties) -> set:
+    """Every clause reference the policy makes: definitions, their versions, rows and bands."""
+    cited = {scope_clause}
+    for r in rules.values():
+        cited |= {r.clause, *(v.clause for v in r.versions)}
+    for t in tables.values():
+        for v in t.versions:
+            cited |= {v.clause, *(row.clause for row in v.rows), v.default.clause if v.default else None}
+    for b in brackets.values():
+        for v in b.versions:
+            cited |= {v.clause, *(band.clause for band in v.bands)}
+    cited |= {a.clause for a in accumulators.values()} | {u.clause for u in updates}
+    cited |= {p.clause for p in properties}
+    return cited - {None}
 
 
 def _undated(decl) -> bool:

@@ -113,6 +113,16 @@ class PolicyHeader:
 
 
 @dataclass(frozen=True)
+class QuoteDecl:
+    """`quote "（六）" "原文……"`: the words of a clause as the source document prints them."""
+
+    clause: str
+    clause_span: Span
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Use:
     name: str
     span: Span
@@ -307,7 +317,7 @@ class PropertyDecl:
 
 
 Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,
-             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl]
+             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl, QuoteDecl]
 
 
 @dataclass(frozen=True)

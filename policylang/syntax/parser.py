@@ -21,7 +21,7 @@ from policylang.syntax import ast
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
                 "table", "brackets", "update", "example", "constraint", "property", "guideline",
-                "assumption", "amend")
+                "assumption", "amend", "quote")
 _TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
 
 TOKEN_NAMES = {
@@ -389,6 +389,11 @@ class _ToAst(Transformer):
                                 entries.get("issuer"), entries.get("issued"), start, end,
                                 entries.get("source"), self._s(meta), extends=entries.get("extends"),
                                 conforms=conforms)
+
+    def quote_decl(self, meta, c):
+        clause, *parts = c
+        return ast.QuoteDecl(_string(clause), _tok_span(self.file, clause), "".join(_string(p) for p in parts),
+                             self._s(meta))
 
     def use_decl(self, meta, c):
         return ast.Use(str(c[0]), self._s(meta))
