@@ -1,0 +1,1 @@
+"""Publishing a policy as documentation pages (`policylang docs`)."""
