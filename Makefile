@@ -1,12 +1,18 @@
 # Two entry points for a fresh machine and a clean clone (see README.md):
 #   make run    set up, then test and evaluate the example policies
-#   make test   set up, then run the whole test suite
+#   make test   set up (and, as root, the Debian packages below), then run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+# Debian packages the docs tests need: headless Chromium and its driver (tests/test_docs_browser.py) and the
+# CJK font the payment chart draws its Chinese with (policylang/publish/chart.py). Installed with apt-get
+# when missing and run as root; otherwise a note, and those tests skip (they fail instead when
+# POLICYLANG_REQUIRE_SYSTEM_DEPS is set, as .ci/run does).
+SYSTEM_PACKAGES := chromium chromium-driver fonts-wqy-microhei
+
+.PHONY: setup run test bench clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +27,25 @@ run: $(STAMP)
 	$(BIN)/policylang check policies/
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims examples/shaoxing-claims.jsonl
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/pytest
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "system-deps: not installed:$$missing (apt-get install them as root; the docs browser and chart tests skip)" >&2; \
+	  exit 0; \
+	fi; \
+	start=$$(date +%s); log=$$(mktemp); \
+	if DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$$log" 2>&1 && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >>"$$log" 2>&1; then \
+	  echo "system-deps: installed$$missing in $$(( $$(date +%s) - start )) s"; rm -f "$$log"; \
+	else \
+	  cat "$$log" >&2; rm -f "$$log"; echo "system-deps: apt-get failed" >&2; exit 1; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shaoxing.py
