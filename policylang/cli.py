@@ -211,6 +211,45 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
         sys.exit(EXIT_FAILED)
 
 
+@cli.command("docs")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", "out", type=click.Path(file_okay=False), required=True,
+              help="Directory to write the site to (created if missing).")
+@click.option("--no-check", "no_check", is_flag=True,
+              help="Do not run the checker: properties show 未检查 (fast, deterministic).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds the solver may spend on each check.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False),
+              help="A directory of templates that replace the package's templates of the same name.")
+@ASSUME
+def docs_command(paths, out, no_check, timeout, templates, assume):
+    """Render a static site (政策解读) for the policies in PATHS (default: policies/): one HTML and one
+    Markdown page per policy, an index and a comparison page."""
+    from policylang.publish.site import SiteError, build_pages, write_site
+
+    files = policy_files(paths or ["policies"])
+    if not files:
+        raise InputError("no .pol files found")
+    problems, policies = [], []
+    for path in files:
+        try:
+            policies.append(load_policy(path, _assumptions(assume)))
+        except DiagnosticError as exc:
+            problems.append(render_all(exc.diagnostics))
+    if policies:
+        try:
+            site = build_pages(policies, check=not no_check, timeout=timeout,
+                               load=lambda p: load_policy(p, _assumptions(assume)))
+            written = write_site(site, Path(out), Path(templates) if templates else None)
+        except SiteError as exc:
+            raise InputError(f"error: {exc}") from None
+        for warning in site.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{len(site.pages)} policy page(s), {len(written)} file(s) written to {out}")
+    if problems:  # the files that load are still rendered; bad input decides the exit code
+        raise InputError("\n\n".join(problems))
+
+
 @cli.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
 def compile_command(policy):

@@ -1,0 +1,266 @@
+"""The ratio matrix (机构级别 × 就诊类型 × 险种), computed by running representative claims.
+
+Nothing is read off the rule structure: each cell is the value the compiled evaluator gives the
+ratio output (the output tagged with a platform ratio name, `as pool_prop_selfpay`) for a claim with
+that 险种, 就诊类型 and 机构级别. The claim's other inputs are held at representative values: for
+each cell the first combination, in a fixed order, that is a valid claim (the policy's constraints
+hold), in scope, and gives the ratio a value. Members the policy never names come first (they are
+the ordinary case: 高血压 rather than 肺结核), then the named ones in declaration order; false before
+true; an optional input is first left out. Then each other input is varied alone, and every value
+that changes the ratio is listed as an exception of the cell ("病种为肺结核：70%").
+
+The axes are found by platform field (insutype, med_type, dedc_hosp_lv), so the matrix of every
+policy that uses the prelude lines up with every other's on the comparison page.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice, product
+
+from policylang import ir
+from policylang.backends.interpreter import Interpreter
+from policylang.evaluators import evaluator
+from policylang.platform import OUTPUT_NAMES
+from policylang.publish import values
+from policylang.runtime import NotApplicable
+from policylang.testing import mentioned_members, policy_expressions, walk
+
+ROW_FIELDS = ("insutype", "med_type")  # 险种, 就诊类型
+COLUMN_FIELD = "dedc_hosp_lv"  # 机构级别
+AMOUNT = Decimal("1000.00")  # a representative 政策范围内费用 (and any other required amount)
+SEARCH_LIMIT = 600  # claims tried per cell before giving up on finding one in scope
+FALLBACK_DAY = datetime.date(2024, 1, 1)
+ABSENT = object()
+
+
+@dataclass
+class Cell:
+    status: str  # value | na | out
+    text: str  # 65% / 未规定 / —
+    value: Decimal | None = None
+    reason: str | None = None  # why not applicable
+    exceptions: list = field(default_factory=list)  # "病种为肺结核：70%"
+    held: dict = field(default_factory=dict)  # other input -> the representative value shown
+
+
+@dataclass
+class Row:
+    labels: tuple  # members of the row axes, e.g. ("城乡居民", "门诊慢特病")
+    cells: list
+
+
+@dataclass
+class Matrix:
+    output: str  # the ratio output's name
+    platform: str | None
+    platform_label: str | None
+    row_axes: tuple  # input names
+    column_axis: str | None
+    columns: tuple  # members of the column axis ("" when the policy has no level input)
+    rows: list
+    day: datetime.date
+    held: list  # "病种：高血压" — representative values used somewhere in the matrix
+
+    @property
+    def day_text(self) -> str:
+        return values.date(self.day)
+
+
+def ratio_outputs(policy: ir.Policy) -> list:
+    """The outputs a ratio matrix is made for: platform ratio outputs, else every rate output."""
+    tagged = [r for r in policy.outputs if r.platform and OUTPUT_NAMES[r.platform][1] == "ratio"]
+    return tagged or [r for r in policy.outputs if r.type == ir.RATE]
+
+
+def ratio_matrices(policy: ir.Policy) -> list:
+    builder = _Builder(policy)
+    return [builder.matrix(rule) for rule in ratio_outputs(policy)]
+
+
+def representative_day(policy: ir.Policy) -> datetime.date:
+    """The policy's first day in force, else its first example's date."""
+    if policy.meta.in_force.start is not None:
+        return policy.meta.in_force.start
+    for example in policy.examples:
+        for step in example.steps:
+            for name, value, _ in step.inputs:
+                if name == policy.service_date:
+                    return value
+    return FALLBACK_DAY
+
+
+class _Builder:
+    def __init__(self, policy: ir.Policy):
+        self.p = policy
+        self.evaluate = evaluator(policy, "compiled")
+        self.interpreter = Interpreter(policy)
+        self.state = {n: a.initial for n, a in policy.accumulators.items()}
+        self.day = representative_day(policy)
+        self.read = _inputs_read(policy)
+        by_field = {i.field: n for n, i in policy.inputs.items() if i.field}
+        self.row_axes = tuple(by_field[f] for f in ROW_FIELDS if by_field.get(f) in self.read)
+        column = by_field.get(COLUMN_FIELD)
+        self.column_axis = column if column in self.read else None
+        self._named: dict = {}
+
+    # ---- domains
+    def ordered_members(self, t: ir.Type) -> list:
+        """Members the policy never names first (the ordinary case), then the named ones."""
+        named = self.named(t)
+        members = self.p.enums[t.enum].member_names()
+        return [m for m in members if m not in named] + [m for m in members if m in named]
+
+    def axis_members(self, name: str) -> list:
+        """The members the policy names, and the first it does not (members it never names behave
+        alike), in declaration order."""
+        t = self.p.inputs[name].type
+        named = self.named(t)
+        members = self.p.enums[t.enum].member_names()
+        unnamed = [m for m in members if m not in named][:1]
+        return [m for m in members if m in named or m in unnamed]
+
+    def unnamed(self, name: str, member: str) -> bool:
+        return member not in self.named(self.p.inputs[name].type)
+
+    def named(self, t: ir.Type) -> set:
+        if t not in self._named:
+            self._named[t] = mentioned_members(self.p, t)
+        return self._named[t]
+
+    def domain(self, inp: ir.Input) -> list:
+        t = inp.type
+        if t.name == "enum":
+            options = self.ordered_members(t)
+        elif t == ir.BOOL:
+            options = [False, True]
+        elif inp.optional:
+            options = []
+        elif t == ir.MONEY:
+            options = [AMOUNT]
+        elif t.name in ("rate", "points", "number"):
+            options = [Decimal(0)]
+        elif t == ir.DATE:
+            options = [self.day]
+        else:
+            options = ["示例"]
+        return [ABSENT] + options if inp.optional else options
+
+    def others(self) -> list:
+        """The inputs held at representative values: every input the policy reads but the axes."""
+        skip = {*self.row_axes, self.column_axis, self.p.service_date, self.p.person}
+        return [i for n, i in self.p.inputs.items() if n not in skip and (n in self.read or not i.optional)]
+
+    # ---- the matrix
+    def matrix(self, rule: ir.Rule) -> Matrix:
+        others = self.others()
+        domains = [self.domain(i) for i in others]
+        columns = self.p.enums[self.p.inputs[self.column_axis].type.enum].member_names() if self.column_axis \
+            else ("",)
+        rows = []
+        for labels in product(*(self.axis_members(a) for a in self.row_axes)):
+            fixed = dict(zip(self.row_axes, labels))
+            cells = []
+            for column in columns:
+                claim = dict(fixed)
+                if self.column_axis:
+                    claim[self.column_axis] = column
+                cells.append(self.cell(rule, claim, others, domains))
+            unnamed = any(self.unnamed(a, m) for a, m in zip(self.row_axes, labels))
+            # A member the policy never names stands for all of them: shown only when it has a ratio.
+            if any(c.status == "value" for c in cells) or (not unnamed and any(c.status != "out" for c in cells)):
+                rows.append(Row(tuple(labels), cells))
+        held: dict = {}
+        for row in rows:
+            for c in row.cells:
+                for name, shown in (c.held.items() if c.status == "value" else ()):
+                    held.setdefault(name, [])
+                    if shown not in held[name]:
+                        held[name].append(shown)
+        held_text = [f"{name}：{'或'.join(shown)}" for name, shown in held.items()]
+        platform_label = OUTPUT_NAMES[rule.platform][0] if rule.platform else None
+        return Matrix(rule.name, rule.platform, platform_label, self.row_axes, self.column_axis,
+                      columns, rows, self.day, held_text)
+
+    def run(self, fixed: dict, others: list, combo) -> tuple:
+        """(valid and in scope, the output's value or NotApplicable)."""
+        claim = {self.p.service_date: self.day, **fixed}
+        for inp, v in zip(others, combo):
+            if v is not ABSENT:
+                claim[inp.name] = v
+        outcome = self.evaluate(claim, self.state)
+        if not outcome.applicable:
+            return False, None
+        for c in self.p.constraints:
+            if self.interpreter.holds(c.expr, claim, self.state) is False:
+                return False, None
+        return True, outcome.outputs
+
+    def excluded(self, fixed: dict) -> bool:
+        """Out of scope or invalid whatever the other inputs are: a requirement or a constraint that
+        is false already on the axes' values alone (one that reads another input is not applicable)."""
+        claim = {self.p.service_date: self.day, **fixed}
+        if not self.p.meta.in_force.contains(self.day):
+            return True
+        tests = [r.expr for r in self.p.scope] + [c.expr for c in self.p.constraints]
+        return any(self.interpreter.holds(e, claim, self.state) is False for e in tests)
+
+    def cell(self, rule: ir.Rule, fixed: dict, others: list, domains: list) -> Cell:
+        if self.excluded(fixed):
+            return Cell("out", "—")
+        baseline, first_na = None, None
+        for combo in islice(product(*domains), SEARCH_LIMIT):
+            ok, outputs = self.run(fixed, others, combo)
+            if not ok:
+                continue
+            v = outputs[rule.name]
+            if not isinstance(v, NotApplicable):
+                baseline = (combo, v)
+                break
+            if first_na is None:
+                first_na = (combo, v)
+        chosen = baseline or first_na
+        if chosen is None:
+            return Cell("out", "—")
+        combo, v = chosen
+        held = {i.name: _shown(x, i.type) for i, x in zip(others, combo)
+                if i.name in self.read and len(self.domain(i)) > 1 and x is not ABSENT}
+        if isinstance(v, NotApplicable):
+            cell = Cell("na", values.NOT_GIVEN, reason=v.reason, held=held)
+        else:
+            cell = Cell("value", values.short(v, rule.type), value=v, held=held)
+        cell.exceptions = self.exceptions(rule, fixed, others, domains, combo, v)
+        return cell
+
+    def exceptions(self, rule, fixed, others, domains, combo, base_value) -> list:
+        """Each other input varied alone: the values that change the ratio, grouped by result."""
+        found: dict = {}
+        for k, (inp, domain) in enumerate(zip(others, domains)):
+            if inp.name not in self.read:
+                continue
+            for alt in domain:
+                if alt is combo[k] or alt == combo[k] and type(alt) is type(combo[k]):
+                    continue
+                varied = combo[:k] + (alt,) + combo[k + 1:]
+                ok, outputs = self.run(fixed, others, varied)
+                if not ok:
+                    continue
+                text = values.short(outputs[rule.name], rule.type)
+                if text == values.short(base_value, rule.type):
+                    continue
+                found.setdefault((inp.name, text), []).append(_shown(alt, inp.type))
+        return [f"{name}{'为' + '、'.join(shown) if shown != ['（未给出）'] else '未给出'}：{text}"
+                for (name, text), shown in found.items()]
+
+
+def _shown(value, t: ir.Type) -> str:
+    if value is ABSENT:
+        return "（未给出）"
+    return values.show(value, t)
+
+
+def _inputs_read(policy: ir.Policy) -> set:
+    """Inputs any rule, table column, bracket, update, scope requirement or constraint reads."""
+    roots = list(policy_expressions(policy)) + [c.expr for c in policy.constraints]
+    return {n.name for root in roots for n in walk(root) if isinstance(n, ir.InputRef)}

@@ -1,0 +1,116 @@
+"""Properties, conformance and built-in checks with their status from `policylang check`.
+
+`check_status(policy, report)` turns a `check.Report` (or None: the checker was not run, 未检查) into
+rows a page shows: each property of the policy with its words, its status (已证明 / 不成立 with the
+counterexample claim / 未能判定), and where it comes from (the policy itself or a guideline it
+conforms to); then the built-in checks, counted, with every finding listed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from policylang import ir
+from policylang.publish import prose, values
+
+STATUS = {"proved": "已证明", "violated": "不成立（有反例）", "unknown": "未能判定", "internal-error": "内部错误",
+          "not-checked": "未检查"}
+ROLES = {"left": "左", "right": "右", "smaller": "较少费用", "larger": "较多费用"}
+PROPERTY_RULES = ("PL401", "PL402")
+
+
+@dataclass
+class Counterexample:
+    state: list  # (accumulator, shown)
+    claims: list  # (role, [(input, shown)], [(output, shown)] or reason)
+    detail: str
+
+
+@dataclass
+class PropertyRow:
+    name: str
+    clause: str | None
+    origin: str | None  # the guideline it comes from
+    words: str
+    status: str  # proved | violated | unknown | internal-error | not-checked
+    label: str
+    message: str = ""
+    counterexample: Counterexample | None = None
+
+
+@dataclass
+class Checks:
+    ran: bool
+    properties: list  # PropertyRow, the policy's own
+    conformance: list  # PropertyRow, from guidelines
+    builtin: dict = field(default_factory=dict)  # status label -> count
+    findings: list = field(default_factory=list)  # PropertyRow for built-in checks that failed
+    seconds: str = ""
+
+
+def property_words(policy: ir.Policy, p: ir.Property) -> str:
+    parts = []
+    if p.vary is not None:
+        t = policy.inputs[p.vary.input].type
+        parts.append(f"比较只有{p.vary.input}不同的两笔就诊（左：{prose.cell_text(p.vary.left, t)}；"
+                     f"右：{prose.cell_text(p.vary.right, t)}）")
+    if p.when is not None:
+        parts.append(f"当{prose.condition(p.when)}时")
+    parts.append(prose.condition(p.holds))
+    return "，".join(parts)
+
+
+def check_status(policy: ir.Policy, report) -> Checks:
+    by_name = {}
+    if report is not None:
+        by_name = {r.name: r for r in report.results if r.rule in PROPERTY_RULES}
+    own, conformance = [], []
+    for p in policy.properties:
+        row = _row(policy, p.name, p.clause, p.origin, property_words(policy, p), by_name.get(p.name), report is not None)
+        (conformance if p.origin else own).append(row)
+    checks = Checks(report is not None, own, conformance)
+    if report is None:
+        return checks
+    for r in report.results:
+        if r.rule in PROPERTY_RULES:
+            continue
+        label = STATUS.get(r.status, r.status)
+        checks.builtin[label] = checks.builtin.get(label, 0) + 1
+        if r.status != "proved":
+            checks.findings.append(_row(policy, f"{r.rule} {r.name}", None, None, "", r, True))
+    checks.seconds = f"{report.seconds:.1f}"
+    return checks
+
+
+def _row(policy, name, clause, origin, words, result, ran) -> PropertyRow:
+    if not ran:
+        status = "not-checked"
+    elif result is None:
+        status = "unknown"
+    else:
+        status = result.status
+    row = PropertyRow(name, clause, origin, words, status, STATUS.get(status, status))
+    if result is not None:
+        row.message = result.message if status != "proved" else ""
+        if result.counterexample is not None and status == "violated":
+            row.counterexample = _counterexample(policy, result)
+    return row
+
+
+def _counterexample(policy: ir.Policy, result) -> Counterexample:
+    ce = result.counterexample
+    count = len(ce.claims)
+    roles = (["left", "right"] if result.rule == "PL401" else ["smaller", "larger"]) if count == 2 else [""] * count
+    claims = []
+    for i, (role, claim) in enumerate(zip(roles, ce.claims)):
+        inputs = [(n, values.show(v, policy.inputs[n].type)) for n, v in claim.items() if n in policy.inputs]
+        outcome = ce.outcomes[i] if i < len(ce.outcomes) else None
+        if outcome is None:
+            outputs = []
+        elif not outcome.applicable:
+            outputs = [("不适用", outcome.reason)]
+        else:
+            outputs = [(n, values.show(v, policy.rules[n].type)) for n, v in outcome.outputs.items()]
+        claims.append((ROLES.get(role, role), inputs, outputs))
+    state = [(n, values.show(v, policy.accumulators[n].type)) for n, v in ce.state.items()
+             if n in policy.accumulators]
+    return Counterexample(state, claims, ce.detail)

@@ -1,0 +1,277 @@
+"""`policylang docs`: the published pages (政策解读) of every policy.
+
+Each policy in policies/ is rendered once per session without the checker (Z3 timing varies, so
+goldens never depend on it) and without the chart (another module's, and font-dependent). Its
+Markdown page is pinned by a golden file under tests/publish/ (regenerate with
+`pytest tests/test_publish.py --update-golden` and review the diff); its HTML page must parse with a
+strict HTML5 parser. Check statuses are tested on a small policy whose checks are quick and certain.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from policylang.cli import main
+from policylang.pipeline import load_policy, load_text, policy_files
+from policylang.publish import values
+from policylang.publish.render import md_escape
+from policylang.publish.site import build_pages, render_compare, render_index, render_page, write_site
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = policy_files([ROOT / "policies"])
+GOLDEN = ROOT / "tests" / "publish"
+
+
+@pytest.fixture(scope="session")
+def pages():
+    """Every policy's page data, built once: no checker, no chart."""
+    policies = [load_policy(p.relative_to(ROOT)) for p in POLICIES]
+    return build_pages(policies, check=False, charts=False, load=load_policy).pages
+
+
+@pytest.fixture(scope="session")
+def rendered(pages):
+    """slug -> (markdown, html)."""
+    return {p.slug: (render_page(p, "md"), render_page(p, "html")) for p in pages}
+
+
+def strict_parse(text: str):
+    parser = html5lib.HTMLParser(strict=True)
+    return parser.parse(text)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.stem)
+def test_markdown_golden(policy, rendered, golden):
+    markdown, _ = rendered[policy.stem]
+    golden(GOLDEN / f"{policy.stem}.md", markdown)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.stem)
+def test_html_parses_strictly(policy, rendered):
+    _, html = rendered[policy.stem]
+    strict_parse(html)
+    assert "<script" not in html
+    assert "http://" not in html and "https://" not in html  # offline: nothing fetched
+    assert "@media print" in html and "size: A4" in html  # the print stylesheet is inline
+
+
+def test_index_and_comparison(pages, golden):
+    for kind in ("md", "html"):
+        index, compare = render_index(pages, kind), render_compare(pages, kind)
+        if kind == "html":
+            strict_parse(index)
+            strict_parse(compare)
+        for page in pages:
+            assert f"{page.slug}.{kind}" in index
+    golden(GOLDEN / "compare.md", render_compare(pages, "md"))
+
+
+def test_every_golden_has_its_policy():
+    known = {p.stem for p in POLICIES} | {"compare"}
+    assert not [p.name for p in GOLDEN.glob("*.md") if p.stem not in known]
+
+
+# ---- what the pages say -------------------------------------------------------------------------------
+def page_of(pages, stem):
+    return next(p for p in pages if p.slug == stem)
+
+
+def test_rule_prose_and_ratio_matrix(pages, rendered):
+    page = page_of(pages, "shaoxing-2024")
+    matrix = page.matrices[0]
+    row = next(r for r in matrix.rows if r.labels == ("城乡居民", "门诊慢特病"))
+    cells = dict(zip(matrix.columns, row.cells))
+    assert cells["基层"].text == "65%" and "病种为肺结核：70%" in cells["基层"].exceptions
+    assert cells["二级"].text == "50%" and cells["三级"].text == "15%"
+    markdown, _ = rendered["shaoxing-2024"]
+    assert "机构级别为基层时，65%（其中病种为肺结核70%）" in markdown
+    assert "不设起付标准" in markdown  # the quoted clause （五）
+    assert "1,200.00元" in markdown
+
+
+def test_worked_example_shows_the_arithmetic(pages):
+    page = page_of(pages, "shaoxing-2024")
+    example = page.examples[0]
+    lines = {line.name: line for line in example.steps[0].lines}
+    assert lines["应付金额"].numbers == "1,000.00元 × 65%" and lines["应付金额"].result == "650.00元"
+    assert dict(example.steps[0].totals)["个人负担"] == "350.00元"
+    assert all(e.ok for s in example.steps for e in s.expectations)
+
+
+def test_change_table_of_an_extending_policy(pages):
+    page = page_of(pages, "zhoushan-2023")
+    assert page.extends_slug == "zhoushan-2023-baseline"
+    change = next(c for c in page.changes if c.item == "居民普通门诊基层比例")
+    assert (change.before, change.after) == ("60%", "62%")
+    assert "机构级别为基层" in change.who and "险种为城乡居民" in change.who
+    assert any(p.name == "居民普通门诊基层比例" and "假设 60%" in p.value for p in page.assumptions)
+
+
+def test_comparison_lines_up_shared_platform_outputs(pages):
+    from policylang.publish.compare import comparison
+
+    shared = comparison(pages)
+    assert any(t.title == "城乡居民 · 门诊慢特病" and len(t.rows) >= 2 for t in shared.tables)
+    assert any(name == "hifp_pay" for name, _, _ in shared.outputs)
+
+
+def test_values_are_exact():
+    assert values.money(Decimal("1234.5")) == "1,234.50元"
+    assert values.rate(Decimal("0.85")) == "85%" and values.rate(Decimal("0.125")) == "12.5%"
+    assert values.points(Decimal("0.03")) == "3个百分点"
+    assert values.money(Decimal("12345678901234567.89")) == "12,345,678,901,234,567.89元"
+
+
+# ---- check statuses --------------------------------------------------------------------------------------
+def test_check_statuses_on_a_small_policy():
+    policy = load_policy(ROOT / "tests" / "cli" / "cap-bypassed.pol")
+    page = build_pages([policy], check=True, timeout=10.0, charts=False).pages[0]
+    status = {r.name: r for r in page.checks.properties}
+    assert status["基层比例不低于二级"].label == "已证明"
+    cap = status["累计净报销不超过 1200 元"]
+    assert cap.status == "violated" and cap.counterexample is not None
+    assert ("慢病净报销", "1,200.00元") in cap.counterexample.state
+    html = render_page(page, "html")
+    strict_parse(html)
+    assert "不成立（有反例）" in html and "已证明" in html and "未检查" not in html
+
+
+def test_no_check_shows_not_checked(pages, rendered):
+    markdown, _ = rendered["shaoxing-2024"]
+    assert "未检查" in markdown
+    page = page_of(pages, "zhejiang-2022-outpatient")
+    assert page.checks.conformance and all(r.label == "未检查" for r in page.checks.conformance)
+    assert page.conforms  # the guideline it conforms to is named in the header
+
+
+# ---- escaping ---------------------------------------------------------------------------------------------
+HOSTILE = '<script>alert(1)</script></table>{{ 7*7 }}{% raw %}|`code`"\'&amp;*_[x](y)#'
+
+
+def hostile_policy():
+    s = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    text = f'''
+policy "{s}" {{
+  document "{s}"
+  title "{s}"
+  issuer "{s}"
+  in force from 2024-01-01
+  source "{s}"
+}}
+
+use prelude
+
+quote "{s}" "{s}"
+
+enum 地点 {{
+  本地 "{s}"
+  外地
+}}
+
+input 地点: 地点 "{s}"
+
+scope clause "{s}" {{
+  require 险种 == 城乡居民 else "{s}"
+}}
+
+table 比例表 (机构级别) -> rate first clause "{s}" "{s}" {{
+  基层 -> 65% clause "{s}"
+  default -> not applicable "{s}"
+}}
+
+output 报销比例: rate as pool_prop_selfpay clause "{s}" "{s}" =
+  if 地点 == 外地 then not applicable "{s}" else 比例表
+
+output 统筹支付: money as hifp_pay clause "{s}" = 政策范围内费用 × 报销比例
+
+property "{s}" clause "{s}" {{
+  holds 统筹支付 <= 政策范围内费用
+}}
+
+example "{s}" {{
+  claim {{ 就诊日期 = 2024-03-01, 险种 = 城乡居民, 机构级别 = 基层, 地点 = 本地, 政策范围内费用 = 100元 }}
+  expect {{ 统筹支付 = 65元 }}
+}}
+'''
+    return load_text(text, "hostile.pol")
+
+
+def test_hostile_strings_are_escaped():
+    policy = hostile_policy()
+    assert policy.meta.title == HOSTILE
+    page = build_pages([policy], check=False, charts=False).pages[0]
+    html, markdown = render_page(page, "html"), render_page(page, "md")
+    strict_parse(html)
+    assert "<script" not in html and "<script" not in markdown
+    assert html.count("</table>") == html.count("<table")
+    assert "{{" not in html and "{%" not in html and "{{" not in markdown and "{%" not in markdown
+    assert "&lt;script&gt;" in html and "&lt;script&gt;" in markdown
+    assert HOSTILE not in html and HOSTILE not in markdown
+    escaped = md_escape(HOSTILE)
+    assert escaped in markdown
+    for raw in ("|`code`", "[x](y)", "*_"):
+        assert raw not in markdown
+    for text in (html, markdown):
+        index = render_index([page], "html" if text is html else "md")
+        assert "<script" not in index and "{{" not in index
+
+
+# ---- the command line ----------------------------------------------------------------------------------------
+def run_cli(args, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_writes_the_site(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "policylang.publish.chart", None)  # no chart: fast
+    code, out, err = run_cli(["docs", "policies/", "-o", str(tmp_path), "--no-check"], capsys, monkeypatch)
+    assert code == 0, err
+    names = {p.name for p in tmp_path.iterdir()}
+    for policy in POLICIES:
+        assert {f"{policy.stem}.html", f"{policy.stem}.md"} <= names
+    assert {"index.html", "index.md", "compare.html", "compare.md"} <= names
+    assert "file(s) written" in out
+
+
+def test_cli_bad_path(tmp_path, capsys, monkeypatch):
+    code, out, err = run_cli(["docs", "no/such.pol", "-o", str(tmp_path)], capsys, monkeypatch)
+    assert code == 2 and "error[E0105]" in err and "Traceback" not in out + err
+
+
+def test_cli_policy_with_errors(tmp_path, capsys, monkeypatch):
+    bad = "tests/diagnostics/quote-uncited-clause.pol"
+    code, out, err = run_cli(["docs", bad, "-o", str(tmp_path / "site"), "--no-check"], capsys, monkeypatch)
+    assert code == 2 and "error[E0421]" in err and "Traceback" not in out + err
+
+
+def test_cli_templates_override_by_name(tmp_path, capsys, monkeypatch):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "index.md").write_text("# 自定义目录\n{% for p in pages %}- {{ p.title }}\n{% endfor %}",
+                                        encoding="utf-8")
+    out_dir = tmp_path / "site"
+    monkeypatch.setitem(__import__("sys").modules, "policylang.publish.chart", None)
+    code, _, err = run_cli(["docs", "policies/shaoxing-2024.pol", "-o", str(out_dir), "--no-check",
+                            "--templates", str(templates)], capsys, monkeypatch)
+    assert code == 0, err
+    assert (out_dir / "index.md").read_text(encoding="utf-8").startswith("# 自定义目录")
+    assert "报销比例一览" in (out_dir / "shaoxing-2024.md").read_text(encoding="utf-8")  # the others are kept
+
+
+def test_cli_broken_template_is_a_diagnostic(tmp_path, capsys, monkeypatch):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "index.html").write_text("{% for p in pages %}", encoding="utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "policylang.publish.chart", None)
+    code, out, err = run_cli(["docs", "policies/shaoxing-2024.pol", "-o", str(tmp_path / "site"), "--no-check",
+                              "--templates", str(templates)], capsys, monkeypatch)
+    assert code == 2 and "template index.html" in err and "Traceback" not in out + err
