@@ -275,3 +275,10 @@ def test_cli_broken_template_is_a_diagnostic(tmp_path, capsys, monkeypatch):
     code, out, err = run_cli(["docs", "policies/shaoxing-2024.pol", "-o", str(tmp_path / "site"), "--no-check",
                               "--templates", str(templates)], capsys, monkeypatch)
     assert code == 2 and "template index.html" in err and "Traceback" not in out + err
+
+
+def test_the_docs_back_end_does_not_import_lark():
+    """Only the parser imports lark; the docs back end reads the IR."""
+    for path in (ROOT / "policylang" / "publish").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import lark" not in text and "from lark" not in text, path.name
