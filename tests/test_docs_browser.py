@@ -1,13 +1,13 @@
 """The generated docs pages in a real browser: headless Chromium opens them from disk.
 
-For each page (the index and one page per policy) the test checks that every table was laid out
-with a size, that a policy page's payment chart (an inline <svg> or an <img>) was drawn with a width
-and height, that the browser logged no error (a script error, a file that failed to load), and saves
-a full-page screenshot in pytest's tmp dir and a copy under out/screenshots/ (git-ignored; set
-POLICYLANG_SCREENSHOTS to put them elsewhere), whose path the test prints.
-
-The pages come from `policylang docs policies/ -o DIR` when the command exists; before it does, from
-a small page per policy written here from chart.py's SVG and a table of the chart's numbers.
+`policylang docs policies/ -o DIR` writes the site; Chromium opens the index (every policy page must be
+linked from it), each policy page and every other page from file://. On each page every table must
+be laid out with a size, the browser must log no error (a script error, a file that failed to
+load), and the Chinese of the page's heading must be drawn with a font that has Chinese glyphs (no
+tofu: Chromium is asked which platform fonts it used). A policy page's payment chart (the inline
+<svg> from policylang/publish/chart.py, or an <img> of it) must be drawn with a width and height. A
+full-page screenshot of each page is saved in pytest's tmp dir and copied under out/screenshots/
+(git-ignored; POLICYLANG_SCREENSHOTS puts them elsewhere); the test prints where.
 
 Chromium is Debian's (/usr/bin/chromium), driven through Debian's chromium-driver with Selenium: the
 driver is built from the same source as the browser, so their versions always match, and nothing is
@@ -16,7 +16,6 @@ downloaded at run time. Without them the test skips, unless POLICYLANG_REQUIRE_S
 """
 from __future__ import annotations
 
-import html
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from policylang.pipeline import load_policy, policy_files
+from policylang.pipeline import policy_files
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = policy_files([ROOT / "policies"])
@@ -72,72 +71,71 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
-def _docs_command() -> bool:
-    from policylang.cli import cli
-
-    return "docs" in cli.commands
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> tuple[Path, list[Path]]:
-    """(index page, policy pages): from `policylang docs` when it exists, else written here."""
+def site(tmp_path_factory) -> tuple[Path, dict, list[Path]]:
+    """(index page, policy file stem -> its page, other pages), written by `policylang docs`."""
     out = tmp_path_factory.mktemp("docs")
-    if _docs_command():
-        done = subprocess.run([sys.executable, "-c", "from policylang.cli import main; main()", "docs",
-                               str(ROOT / "policies"), "-o", str(out)],
-                              capture_output=True, text=True, cwd=ROOT)
-        assert done.returncode == 0, f"policylang docs failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-        index = out / "index.html"
-        assert index.is_file(), f"policylang docs wrote no index.html: {sorted(p.name for p in out.rglob('*'))}"
-        pages = sorted(p for p in out.rglob("*.html") if p != index)
-        assert len(pages) >= len(POLICIES), f"{len(pages)} policy pages for {len(POLICIES)} policies"
-        return index, pages
-    return _stand_in_site(out)
-
-
-def _stand_in_site(out: Path) -> tuple[Path, list[Path]]:
-    """Until `policylang docs` exists: per policy a page with the chart inline and as an <img>, and a table."""
-    from policylang.publish.chart import FontMissing, payment_chart
-
-    pages = []
-    for path in POLICIES:
-        policy = load_policy(path)
-        try:
-            result = payment_chart(policy)
-        except FontMissing as exc:
-            _require(str(exc))
-        assert result is not None, path
-        (out / f"{path.stem}.svg").write_text(result.svg, encoding="utf-8")
-        inline = result.svg[result.svg.index("<svg"):]
-        rows = "".join(
-            f"<tr><td>{html.escape('、'.join(s.levels))}</td><td>{'统筹基金支付' if s.kind == 'fund' else '个人负担'}</td>"
-            f"<td>{s.points[-1][0]:.2f}</td><td>{s.points[-1][1]:.2f}</td></tr>" for s in result.series)
-        page = out / f"{path.stem}.html"
-        page.write_text(f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(policy.meta.title)}</title>
-<style>body {{ font-family: sans-serif; margin: 2em; }} table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #999; padding: 4px 8px; }} svg, img {{ max-width: 100%; height: auto; }}</style>
-</head><body><h1>{html.escape(policy.meta.title)}</h1>
-<figure class="chart">{inline}</figure>
-<table><thead><tr><th>机构级别</th><th>支付</th><th>政策范围内费用</th><th>金额</th></tr></thead>
-<tbody>{rows}</tbody></table>
-<p><img class="chart" src="{path.stem}.svg" alt="{html.escape(result.title)}"></p>
-</body></html>
-""", encoding="utf-8")
-        pages.append(page)
-    links = "".join(f'<tr><td><a href="{p.name}">{html.escape(p.stem)}</a></td></tr>' for p in pages)
+    done = subprocess.run([sys.executable, "-c", "from policylang.cli import main; main()", "docs",
+                           str(ROOT / "policies"), "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, f"policylang docs failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    assert "支付图未生成" not in done.stdout + done.stderr, f"a chart was not drawn:\n{done.stdout}\n{done.stderr}"
     index = out / "index.html"
-    index.write_text(f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>政策</title></head>
-<body><h1>政策</h1><table><tbody>{links}</tbody></table></body></html>
-""", encoding="utf-8")
-    return index, pages
+    assert index.is_file(), f"policylang docs wrote no index.html: {sorted(p.name for p in out.rglob('*'))}"
+    pages = sorted(p for p in out.rglob("*.html") if p != index)
+    policy_pages = {}
+    for policy in POLICIES:
+        page = next((p for p in pages if p.stem == policy.stem), None) or next(
+            (p for p in pages if policy.stem in p.relative_to(out).as_posix()), None)
+        assert page is not None, f"no page for {policy.name} among {[p.name for p in pages]}"
+        policy_pages[policy.stem] = page
+    others = [p for p in pages if p not in policy_pages.values()]
+    return index, policy_pages, others
+
+
+def _cjk_families() -> set:
+    """Font families that have Chinese: fontconfig's list, and the chart's own font."""
+    families = set()
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+        families.update(name.strip() for line in listed.splitlines() for name in line.split(","))
+    try:
+        from matplotlib.ft2font import FT2Font
+
+        from policylang.publish.chart import FontMissing, cjk_font_path
+
+        families.add(FT2Font(str(cjk_font_path())).family_name)
+    except (ImportError, FontMissing):
+        pass
+    return families - {""}
+
+
+def _heading_fonts(browser) -> tuple[str, list]:
+    """The first heading's text and the platform fonts Chromium drew it with (DevTools CSS domain)."""
+    browser.execute_cdp_cmd("DOM.enable", {})
+    browser.execute_cdp_cmd("CSS.enable", {})
+    root = browser.execute_cdp_cmd("DOM.getDocument", {})["root"]["nodeId"]
+    node = browser.execute_cdp_cmd("DOM.querySelector", {"nodeId": root, "selector": "h1, h2"})["nodeId"]
+    assert node, "a page without a heading"
+    text = browser.execute_script("const h = document.querySelector('h1, h2'); return h ? h.innerText : '';")
+    return text, browser.execute_cdp_cmd("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+def _check_chinese_font(browser):
+    text, fonts = _heading_fonts(browser)
+    chinese = [c for c in text if "\u3400" <= c <= "\u9fff"]
+    if not chinese:
+        return
+    families = _cjk_families()
+    drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
+    assert drawn >= len(chinese), f"{text!r} drawn with {fonts}, none of them a CJK font ({sorted(families)})"
 
 
 # What the page shows, measured by the browser after layout.
 MEASURE = """
 const box = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
-const charts = [...document.querySelectorAll('svg')].filter(s => !s.parentElement.closest('svg'))
+const isChart = s => !s.parentElement.closest('svg') &&
+  (/统筹基金支付/.test(s.getAttribute('aria-label') || '') || s.parentElement.closest('figure.chart'));
+const charts = [...document.querySelectorAll('svg')].filter(isChart)
   .map(s => ({tag: 'svg', size: box(s), label: s.getAttribute('aria-label') || ''}))
   .concat([...document.querySelectorAll('img')].filter(i => /\\.svg($|[?#])/.test(i.getAttribute('src') || ''))
   .map(i => ({tag: 'img', size: box(i), natural: [i.naturalWidth, i.naturalHeight], complete: i.complete,
@@ -147,6 +145,7 @@ return {
   tables: [...document.querySelectorAll('table')].map(t => ({size: box(t), rows: t.rows.length})),
   charts: charts,
   text: document.body.innerText.length,
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
   width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
   height: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight),
 };
@@ -183,21 +182,23 @@ def _screenshot(browser, page: Path, root: Path, measured: dict, tmp_path: Path,
 
 
 def test_index_page(browser, site, tmp_path, capsys):
-    index, pages = site
+    index, policy_pages, _ = site
     measured = _open(browser, index)
     assert _errors(browser) == []
     assert measured["text"] > 0, "the index page shows no text"
     for table in measured["tables"]:
         assert table["size"][0] > 0 and table["size"][1] > 0, f"a table with no size: {table}"
+    links = {link.split("#")[0] for link in measured["links"]}
+    for stem, page in policy_pages.items():
+        assert page.as_uri() in links, f"the index does not link to {page.name}"
+    _check_chinese_font(browser)
     _screenshot(browser, index, index.parent, measured, tmp_path, capsys)
 
 
-@pytest.mark.parametrize("number", range(len(POLICIES)), ids=[p.stem for p in POLICIES])
-def test_policy_page(browser, site, number, tmp_path, capsys):
-    index, pages = site
-    page = next((p for p in pages if p.stem == POLICIES[number].stem),
-                next((p for p in pages if POLICIES[number].stem in p.as_posix()), None))
-    assert page is not None, f"no page for {POLICIES[number].name} among {[p.name for p in pages]}"
+@pytest.mark.parametrize("stem", [p.stem for p in POLICIES])
+def test_policy_page(browser, site, stem, tmp_path, capsys):
+    index, policy_pages, _ = site
+    page = policy_pages[stem]
     measured = _open(browser, page)
     assert _errors(browser) == []
     assert measured["tables"], "a policy page without a table"
@@ -208,7 +209,20 @@ def test_policy_page(browser, site, number, tmp_path, capsys):
         assert chart["size"][0] > 100 and chart["size"][1] > 50, f"a chart drawn too small or not at all: {chart}"
         if chart["tag"] == "img":
             assert chart["complete"] and chart["natural"][0] > 0, f"chart image did not load: {chart}"
+    _check_chinese_font(browser)
     _screenshot(browser, page, index.parent, measured, tmp_path, capsys)
+
+
+def test_other_pages(browser, site, tmp_path, capsys):
+    """Pages beside the index and the policies' (the comparison page): no error, tables drawn."""
+    index, _, others = site
+    for page in others:
+        measured = _open(browser, page)
+        assert _errors(browser) == [], page.name
+        for table in measured["tables"]:
+            assert table["size"][0] > 0 and table["size"][1] > 0, f"{page.name}: a table with no size: {table}"
+        _check_chinese_font(browser)
+        _screenshot(browser, page, index.parent, measured, tmp_path, capsys)
 
 
 def test_the_browser_checks_can_fail(browser, tmp_path):

@@ -342,8 +342,9 @@ class _Model:
         else:
             values = ["示例"]
         if inp.optional:
-            return [_ABSENT] + ([] if inp.type.name in ("money", "text") else values)
-        return values
+            values = [_ABSENT] + ([] if inp.type.name in ("money", "text") else values)
+        # An input the policy never reads cannot change the answer: one value is enough.
+        return values if inp.name in self.read else values[:1]
 
     # -- curves
     def curve(self, base, level) -> list:
