@@ -238,3 +238,12 @@ def test_default_font_search_fails_clearly_when_nothing_is_installed(monkeypatch
     monkeypatch.setattr(chart, "FONT_CANDIDATES", ("/nonexistent/a.ttc",))
     with pytest.raises(chart.FontMissing, match="fonts-wqy-microhei"):
         chart.cjk_font_path()
+
+
+def test_hostile_title_stays_text(charts):
+    """The policy's title reaches the SVG's <title>, aria-label and a comment: escaped everywhere."""
+    policy = load_text('policy "x --><script>alert(1)</script>\\" <b>" { in force from 2024-01-01 }\nuse prelude\n'
+                       + TABLE + "output 统筹支付: money as hifp_pay = 政策范围内费用 × 级别比例\n")
+    svg = chart.payment_chart_svg(policy)
+    assert "<script" not in svg and "<b>" not in svg
+    assert ET.fromstring(svg.encode("utf-8")).find(f"{SVG}title").text.startswith("x --><script>")
