@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine and a clean clone (see README.md):
-#   make run    set up, then test and evaluate the example policies
+#   make run    set up, then test, check and evaluate the example policies and build their docs in site/
 #   make test   set up (and, as root, the Debian packages below), then run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(BIN)/policylang test policies/ --coverage
 	$(BIN)/policylang check policies/
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims examples/shaoxing-claims.jsonl
+	$(BIN)/policylang docs policies/ -o site
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest

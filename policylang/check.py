@@ -17,7 +17,8 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, cell_match, decide, read_claim, sort_of, validity_test
+from policylang.backends.smt import (Encoder, Run, cell_match, decide, read_claim, rounding_lemmas, sort_of,
+                                     validity_test)
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -368,6 +369,9 @@ class Checker:
     def solve(self, goal: Goal) -> Result:
         started = time.perf_counter()
         extra = [c for _, run in goal.runs for c in self.reachable(run)] if goal.assume_state else []
+        runs = [run for _, run in goal.runs]
+        runs += [side for run in runs for side in run.sides.values() if side not in runs]
+        extra += [lemma for i, a in enumerate(runs) for b in runs[i + 1:] for lemma in rounding_lemmas(a, b)]
         verdict, first_model, why = decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)

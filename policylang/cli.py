@@ -135,7 +135,8 @@ def test_command(paths, show_coverage, assume):
                        else "  coverage: every rule, row, band, version, member and comparison side is exercised")
             for gap in gaps:
                 click.echo(f"    {gap.kind:<7} {gap.span}  {gap.text}")
-    click.echo(f"{passed} passed, {failed} failed")
+    unreadable = f", {len(problems)} file(s) with errors" if problems else ""
+    click.echo(f"{passed} passed, {failed} failed{unreadable}")
     if problems:
         raise InputError("\n\n".join(problems))
     if failed:
@@ -146,7 +147,7 @@ def test_command(paths, show_coverage, assume):
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds the solver may spend on each check; an undecided check is reported as unknown.")
+              help="Solver budget per check, in seconds of a calibrated resource count (deterministic); an undecided check is reported as unknown.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
 @ASSUME
 def check_command(paths, fmt, timeout, output, assume):

@@ -16,7 +16,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import Encoder, Run, decide, read_claim
+from policylang.backends.smt import MAX_FEN, Encoder, Run, decide, read_claim, rounding_lemmas
 from policylang.platform import OUTPUT_NAMES
 from policylang.testing import show
 
@@ -103,7 +103,8 @@ class Differ:
         old_total, old_na = fund_total(self.old, self.old_run)
         new_total, new_na = fund_total(self.new, self.new_run)
         both = [*self.base, z3.Not(old_na), z3.Not(new_na)]
-        model, decided = self.maximize(both, old_total - new_total, steps=1)
+        # the question the reviewer asks first gets the whole --timeout, not a bisection step's share
+        model, decided = self.maximize(both, old_total - new_total, steps=1, budget_ms=self.timeout_ms)
         report.worse_status = "violated" if model is not None else "proved" if decided else "unknown"
         if model is not None:
             # A reviewer believes a small claim: the least money that still shows the loss.
@@ -135,7 +136,7 @@ class Differ:
                 change.status = "unknown"
         return change
 
-    def maximize(self, formulas, objective, steps: int = 40, low: Decimal = Decimal(0)):
+    def maximize(self, formulas, objective, steps: int = 40, low: Decimal = Decimal(0), budget_ms: int | None = None):
         """The model with the largest objective > 0, by bisection over the objective's value.
 
         Returns (model or None, decided): the optimizer gives up on rounding (integer division),
@@ -149,7 +150,8 @@ class Differ:
             mid = (low + high) / 2 if best is not None else low
             bound = z3.ToReal(objective) > z3.RealVal(str(mid)) if z3.is_int(objective) \
                 else objective > z3.RealVal(str(mid))
-            verdict, model, _ = decide([*formulas, bound], max(self.timeout_ms // 4, 400))
+            lemmas = rounding_lemmas(self.old_run, self.new_run)
+            verdict, model, _ = decide([*formulas, *lemmas, bound], budget_ms or max(self.timeout_ms // 4, 400))
             if verdict == z3.sat:
                 best = model
                 value = best.eval(objective, model_completion=True)
@@ -290,6 +292,9 @@ def diff_text(report: DiffReport) -> str:
                 out.append(f"    {label}: none")
                 continue
             amount, claim, _, a, b = item
-            out.append(f"    {label}: {show(abs(amount), t)} — {example_syntax(old, claim)}")
+            size = show(abs(amount), ir.POINTS if t == ir.RATE else t)  # a ratio changes by points
+            at_bound = any(isinstance(v, Decimal) and v * 100 >= MAX_FEN * Decimal("0.99") for v in claim.values())
+            bound = " (it grows with the amount: shown at the search bound of 1000万元)" if at_bound else ""
+            out.append(f"    {label}: {size}{bound} — {example_syntax(old, claim)}")
             out.append(f"      old {show(a.outputs[change.output], t)} → new {show(b.outputs[change.output], t)}")
     return "\n".join(out)

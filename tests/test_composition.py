@@ -55,3 +55,18 @@ def test_composition_errors(path, assume, code):
     with pytest.raises(DiagnosticError) as info:
         load_policy(HERE / path, assume=assume)
     assert [d.code for d in info.value.diagnostics] == [code]
+
+
+def test_a_real_policy_cut_below_the_national_floor_fails_with_a_counterexample():
+    """浙江 (which conforms to the national guideline) with its 二级 ratio amended to 45%."""
+    policy = load_policy(HERE / "zhejiang-below-national-floor.pol")
+    report = check_policy(policy)
+    finding = next(r for r in report.findings if r.name == "职工医保普通门诊政策范围内支付比例不低于50%")
+    assert finding.status == "violated"
+    claim = finding.counterexample.claims[0]
+    assert (claim["险种"], claim["就诊类型"], claim["机构级别"], claim["人员类别"]) == ("职工", "普通门诊", "二级", "在职")
+    assert finding.counterexample.outcomes[0].outputs["报销比例"] == Decimal("0.45")
+    # the guideline is declared by both the policy and the one it extends: brought in once
+    assert sum(p.name == finding.name for p in policy.properties) == 1
+    # the amended ratio is no longer an assumption the results depend on
+    assert "二级支付比例" not in {r.name for r in policy.assumptions}

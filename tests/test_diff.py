@@ -51,3 +51,23 @@ def test_raising_a_baseline_moves_everyone_the_same_way():
     from policylang.diff import direction
 
     assert direction(load_policy(HERE / "base.pol"), "普通门诊基础比例").status == "same-way"
+
+
+def test_zhoushan_reform_against_its_declared_baseline():
+    """The real reform (policies/zhoushan-2023.pol) over the baseline it extends: nobody's fund
+    payment falls; the 基层 deductible is gone; ratios rise by at most the document's points."""
+    policies = ROOT / "policies"
+    report = Differ(load_policy(policies / "zhoushan-2023-baseline.pol"), load_policy(policies / "zhoushan-2023.pol")).run()
+    assert report.worse_status == "proved" and report.worse_off is None
+    changes = {c.output: c for c in report.changes}
+    dedc = changes["起付线"]
+    assert dedc.largest_increase is None
+    amount, claim, _, old, new = dedc.largest_decrease
+    assert claim["机构级别"] == "基层" and new.outputs["起付线"] == 0 and amount == -old.outputs["起付线"] < 0
+    ratio = changes["报销比例"]
+    assert ratio.largest_decrease is None
+    amount, claim, _, old, new = ratio.largest_increase
+    # the most any ratio rises: 慢性病门诊 at 基层, 65% set by the reform plus the 签约 +3 points that now
+    # apply at every in-city 基层 facility, over the baseline's assumed 60%
+    assert amount == Decimal("0.08") and claim["机构级别"] == "基层" and claim["家庭医生签约"] is True
+    assert changes["统筹支付"].largest_decrease is None

@@ -1,4 +1,5 @@
 """Every policy's examples pass, through the interpreter and the compiled evaluator alike."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from policylang.pipeline import load_policy, policy_files
 from policylang.testing import run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
+POLICIES = policy_files([ROOT / "policies", ROOT / "drafts", ROOT / "tests" / "policies"])
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
@@ -26,7 +27,9 @@ def test_shaoxing_has_at_least_ten_examples_and_reaches_the_cap():
 
 def test_a_wrong_expectation_fails(tmp_path):
     text = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
-    bad = tmp_path / "bad.pol"
+    (tmp_path / "policies").mkdir()
+    shutil.copytree(ROOT / "guidelines", tmp_path / "guidelines")  # 绍兴 conforms to ../guidelines/…
+    bad = tmp_path / "policies" / "bad.pol"
     bad.write_text(text.replace("统筹支付 = 650元 }", "统筹支付 = 651元 }", 1), encoding="utf-8")
     results = run_examples(load_policy(bad))
     failed = [r for r in results if not r.passed]

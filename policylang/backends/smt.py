@@ -131,6 +131,7 @@ class Run:
         else:
             self.state, self.state_scaled = self.state_symbols(prefix)
         self.rules: dict = {}
+        self.roundings: dict = {}  # rule name -> (exact value, value rounded to the fen, mode)
         self.sites: list = []  # (table name, guard, args) for gap checks
         self.guard = z3.BoolVal(True)
 
@@ -218,7 +219,9 @@ class Run:
             value = self.versioned(name, rule.versions, lambda v: self.expr(v.expr), rule.type)
             self.guard = saved
             if rule.type == ir.MONEY and not all(in_fen(v.expr, self.p) for v in rule.versions):
-                value = V(round_fen(value.v, rule.rounding), value.na, value.why)
+                rounded = round_fen(value.v, rule.rounding)
+                self.roundings[name] = (value.v, rounded, rule.rounding)
+                value = V(rounded, value.na, value.why)
             self.rules[name] = value
         return self.rules[name]
 
@@ -347,23 +350,79 @@ class Run:
         raise TypeError(f"unknown IR node {kind.__name__}")
 
 
-# ---- helpers ------------------------------------------------------------------------------
-def decide(formulas, timeout_ms: int):
-    """(verdict, model, why unknown) by two strategies in turn, each with half the time.
+def rounding_lemmas(a: "Run", b: "Run") -> list:
+    """Rounding to the fen is monotone: x ≤ y implies round(x) ≤ round(y), for any x and y.
 
-    The plain solver decides most goals at once; some (if-then-else chains over the same members
-    with many rounded branches) it only decides after simplification, which in turn is slower on
-    others (progressive brackets). Trying both makes 'unknown' rare without a longer timeout.
+    Comparing two claims (or two policies) asks whether one rounded amount is at most another;
+    the solver sees each rounding as an integer division and often cannot find that fact on its
+    own. Stating it for each rule both runs round (same name, same mode) is sound and lets the
+    comparison go through the exact values, which are linear.
     """
+    lemmas = []
+    for name, (x, rx, mode) in a.roundings.items():
+        if name in b.roundings and b.roundings[name][2] == mode:
+            y, ry, _ = b.roundings[name]
+            lemmas += [z3.Implies(x <= y, rx <= ry), z3.Implies(y <= x, ry <= rx)]
+    return lemmas
+
+
+# ---- helpers ------------------------------------------------------------------------------
+# The solver's resource count per second of --timeout. Budgets are counted in resource units, not
+# seconds, so a check decides the same way on a loaded CI machine as on an idle laptop; the wall
+# clock is only a safety net (twice the budget), hit when a machine is far slower than calibrated.
+RLIMIT_PER_SECOND = 10_000_000
+
+
+def _legacy_arith(solver):
+    solver.set("arith.solver", 2)
+    return solver
+
+
+def _simplified():
+    return z3.Then("simplify", "propagate-values", "ctx-simplify", "smt").solver()
+
+
+# Measured on the policies in policies/ and the 淄博 draft: no single configuration decides every
+# goal quickly. Simplification plus the legacy arithmetic solver settles most goals at once,
+# rounded stage chains (大病 → 救助) included, where the default gives up; the default decides
+# monotonicity of rounded products that the first cannot; the others each settle a few goals that
+# all the rest leave undecided.
+# (name, make, share of the budget)
+STRATEGIES = (
+    ("simplified, legacy arithmetic", lambda: _legacy_arith(_simplified()), 1),
+    ("default", z3.Solver, 1),
+    ("simplified", _simplified, 2),
+    ("if-then-else eliminated", lambda: z3.Then("simplify", "elim-term-ite", "solve-eqs", "smt").solver(), 1),
+    ("sums of monomials", lambda: z3.Then(z3.With("simplify", arith_lhs=True, som=True), "propagate-values",
+                                          "solve-eqs", "elim-term-ite", "smt").solver(), 1),
+    ("default", z3.Solver, 2),
+    ("legacy arithmetic", lambda: _legacy_arith(z3.Solver()), 1),
+)
+
+
+def decide(formulas, timeout_ms: int):
+    """(verdict, model, why unknown): each strategy in turn with its share of the budget.
+
+    Deterministic for a given formula: the budget is the solver's resource count (rlimit).
+    """
+    total = sum(share for *_, share in STRATEGIES)
+    budget = timeout_ms / 1000 * RLIMIT_PER_SECOND / total
     reasons = []
-    for make in (z3.Solver, lambda: z3.Then("simplify", "propagate-values", "ctx-simplify", "smt").solver()):
+
+    def attempt(make, share, extra=()):
         solver = make()
-        solver.set("timeout", max(timeout_ms // 2, 100))
-        solver.add(*formulas)
+        solver.set("rlimit", max(int(budget * share), 100_000))
+        solver.set("timeout", max(int(2 * timeout_ms * share / total), 200))
+        solver.add(*formulas, *extra)
         verdict = solver.check()
+        if verdict == z3.unknown:
+            reasons.append(solver.reason_unknown())
+        return verdict, solver
+
+    for _, make, share in STRATEGIES:
+        verdict, solver = attempt(make, share)
         if verdict != z3.unknown:
             return verdict, solver.model() if verdict == z3.sat else None, ""
-        reasons.append(solver.reason_unknown())
     return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
 
 
@@ -414,9 +473,20 @@ def round_fen(x, mode: str):
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
         return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
+    constant = _linear(x)
+    if constant is not None and not constant[0]:
+        return _round_constant(z3.RealVal(constant[1]), mode)
     exact = _round_linear(x, mode)
     if exact is not None:
         return exact
+    leaves = _leaves(x, limit=16)
+    if leaves is not None and len(leaves) > 1:
+        rounded = [(cond, _round_linear(term, mode)) for cond, term in leaves]
+        if all(r is not None for _, r in rounded):  # a sum of case splits (progressive bands): split first
+            out = rounded[-1][1]
+            for cond, r in reversed(rounded[:-1]):
+                out = z3.If(cond, r, out)
+            return out
     y = x * 100
     floor = z3.ToInt
     if mode == "half_up":
@@ -431,6 +501,44 @@ def round_fen(x, mode: str):
         n = z3.If(frac > z3.RealVal("1/2"), low + 1,
                   z3.If(frac < z3.RealVal("1/2"), low, z3.If(low % 2 == 0, low, low + 1)))
     return z3.ToReal(n) / 100
+
+
+def _round_constant(x, mode: str):
+    """A constant rounded to the fen exactly as runtime.round_money does."""
+    from fractions import Fraction
+
+    from policylang.runtime import round_money
+
+    value = Fraction(x.as_fraction())
+    y = value * 100
+    if y.denominator == 1:
+        return x
+    return z3.RealVal(str(round_money(Decimal(value.numerator) / Decimal(value.denominator), mode)))
+
+
+def _leaves(term, limit: int):
+    """term as [(path condition, branch without if-then-else)], lifting case splits out of sums and
+    products by constants; None when there would be more than `limit` branches."""
+    if z3.is_app_of(term, z3.Z3_OP_ITE) and not z3.is_bool(term):
+        cond = term.arg(0)
+        yes, no = _leaves(term.arg(1), limit), _leaves(term.arg(2), limit)
+        if yes is None or no is None or len(yes) + len(no) > limit:
+            return None
+        return [(z3.And(cond, c), t) for c, t in yes] + [(z3.And(z3.Not(cond), c), t) for c, t in no]
+    if z3.is_add(term) or z3.is_sub(term) or (z3.is_mul(term) and term.num_args() == 2
+                                             and (z3.is_rational_value(term.arg(0)) or z3.is_rational_value(term.arg(1)))):
+        combined = [(z3.BoolVal(True), [])]
+        for i in range(term.num_args()):
+            part = _leaves(term.arg(i), limit)
+            if part is None or len(combined) * len(part) > limit:
+                return None
+            combined = [(z3.And(c1, c2), args + [t]) for c1, args in combined for c2, t in part]
+        if z3.is_add(term):
+            return [(c, z3.Sum(args)) for c, args in combined]
+        if z3.is_sub(term):
+            return [(c, args[0] - z3.Sum(args[1:])) for c, args in combined]
+        return [(c, args[0] * args[1]) for c, args in combined]
+    return [(z3.BoolVal(True), term)]
 
 
 def _fen_int(term):

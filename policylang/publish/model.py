@@ -174,9 +174,10 @@ def _parameters(policy: ir.Policy, base: ir.Policy | None) -> list:
             continue
         shown = values.show(constant, rule.type) if constant is not None else prose.value(rule.versions[0].expr)
         amendments = ops.get(rule.name, [])
-        assumed = rule.assumption and not any(a.op == "=" for a in amendments)
+        assumed = rule.assumption  # compose clears it when an `amend … =` gives the value outright
         doc = rule.doc
-        if rule.assumption and not assumed:
+        was_assumed = base is not None and rule.name in base.rules and base.rules[rule.name].assumption
+        if was_assumed and any(a.op == "=" for a in amendments):
             clauses = "、".join(a.clause for a in amendments if a.clause)
             doc = f"本政策{'条款' + clauses if clauses else ''}规定了此值，不再是假设"
         elif assumed and amendments and base is not None and rule.name in base.rules:

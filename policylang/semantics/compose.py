@@ -7,6 +7,7 @@ spans keep pointing into the file each declaration came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import os
 from pathlib import Path
 
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span
@@ -47,7 +48,7 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
     extends = None
     if header is not None and header.extends is not None:
         path, span = header.extends
-        base_path = str(Path(module.file).parent / path)
+        base_path = os.path.normpath(Path(module.file).parent / path)
         if base_path in seen or base_path == module.file:
             raise DiagnosticError([Diagnostic("E0416", span, {"path": path})])
         base = compose(_load(load, base_path, span), load, seen + (module.file,))
@@ -57,12 +58,15 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
         decls = override(decls, assume, header, errors)
     decls, amendments = amend(decls, errors)
     for path, span in (header.conforms if header is not None else ()):
-        guideline = _load(load, str(Path(module.file).parent / path), span)
+        guideline = _load(load, os.path.normpath(Path(module.file).parent / path), span)
         g_header = next((d for d in guideline.decls if isinstance(d, ast.PolicyHeader)), None)
         if g_header is None or g_header.kind != "guideline":
             errors.append(Diagnostic("E0417", span, {"path": path}))
             continue
-        decls += [replace(d, origin=g_header.title) for d in guideline.decls if isinstance(d, ast.PropertyDecl)]
+        # a guideline the extended policy already conforms to is not brought in twice
+        present = {(d.name, d.origin) for d in decls if isinstance(d, ast.PropertyDecl)}
+        decls += [replace(d, origin=g_header.title) for d in guideline.decls
+                  if isinstance(d, ast.PropertyDecl) and (d.name, g_header.title) not in present]
     if errors:
         raise DiagnosticError(errors)
     return Composed(ast.Module(module.file, tuple(decls)), extends, tuple(amendments))
@@ -70,7 +74,9 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
 
 def _load(load, path: str, span: Span) -> ast.Module:
     if not Path(path).is_file():
-        raise DiagnosticError([Diagnostic("E0105", span, {"reason": f"{path} does not exist"})])
+        raise DiagnosticError([Diagnostic("E0105", span, {
+            "reason": f"{path} does not exist",
+            "hint": "the path is relative to the file that names it; check the spelling and that the file is committed"})])
     return load(path)
 
 
@@ -137,7 +143,8 @@ def amend(decls: list, errors: list) -> tuple[list, list]:
             d = out[i]
             amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span))
             if isinstance(d, ast.RuleDecl):
-                out[i] = replace(d, expr=_apply(d.expr, a))
+                # `=` gives the value outright: what was assumed no longer is (`+=` still builds on it)
+                out[i] = replace(d, expr=_apply(d.expr, a), assumption=d.assumption and a.op != "=")
             else:
                 rows = tuple(replace(r, output=_apply(r.output, a)) for r in d.rows)
                 default = replace(d.default, output=_apply(d.default.output, a)) if d.default else None
