@@ -369,8 +369,9 @@ def rounding_lemmas(a: "Run", b: "Run") -> list:
 # ---- helpers ------------------------------------------------------------------------------
 # The solver's resource count per second of --timeout. Budgets are counted in resource units, not
 # seconds, so a check decides the same way on a loaded CI machine as on an idle laptop; the wall
-# clock is only a safety net (twice the budget), hit when a machine is far slower than calibrated.
-RLIMIT_PER_SECOND = 10_000_000
+# clock is only a safety net (three times the budget), hit when a machine is far slower than
+# calibrated. (Measured here: 4–15 million units per second on hard goals, more on easy ones.)
+RLIMIT_PER_SECOND = 4_000_000
 
 
 def _legacy_arith(solver):
@@ -383,14 +384,14 @@ def _simplified():
 
 
 # Measured on the policies in policies/ and the 淄博 draft: no single configuration decides every
-# goal quickly. Simplification plus the legacy arithmetic solver settles most goals at once,
-# rounded stage chains (大病 → 救助) included, where the default gives up; the default decides
-# monotonicity of rounded products that the first cannot; the others each settle a few goals that
-# all the rest leave undecided.
+# goal quickly. The default settles most goals at once, so it goes first with a small share;
+# simplification plus the legacy arithmetic solver settles rounded stage chains (大病 → 救助) where
+# the default gives up; the default with more budget decides monotonicity of rounded products that
+# the second cannot; the others each settle a few goals that all the rest leave undecided.
 # (name, make, share of the budget)
 STRATEGIES = (
-    ("simplified, legacy arithmetic", lambda: _legacy_arith(_simplified()), 1),
     ("default", z3.Solver, 1),
+    ("simplified, legacy arithmetic", lambda: _legacy_arith(_simplified()), 2),
     ("simplified", _simplified, 2),
     ("if-then-else eliminated", lambda: z3.Then("simplify", "elim-term-ite", "solve-eqs", "smt").solver(), 1),
     ("sums of monomials", lambda: z3.Then(z3.With("simplify", arith_lhs=True, som=True), "propagate-values",
@@ -412,7 +413,7 @@ def decide(formulas, timeout_ms: int):
     def attempt(make, share, extra=()):
         solver = make()
         solver.set("rlimit", max(int(budget * share), 100_000))
-        solver.set("timeout", max(int(2 * timeout_ms * share / total), 200))
+        solver.set("timeout", max(int(3 * timeout_ms * share / total), 300))
         solver.add(*formulas, *extra)
         verdict = solver.check()
         if verdict == z3.unknown:
