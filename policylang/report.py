@@ -8,6 +8,7 @@ from policylang import __version__, ir
 from policylang.check import RULES, Report, Result
 from policylang.claims import format_typed
 from policylang.diagnostics import SourceCache, render_location
+from policylang.folding import rule_constant
 from policylang.runtime import NotApplicable
 from policylang.testing import show
 
@@ -53,7 +54,7 @@ def text(reports: list, sources: SourceCache | None = None) -> str:
         findings = report.findings
         out.append(f"{policy.file}: {len(proved)} proved, {len(findings)} finding(s) ({report.seconds:.2f} s)")
         if policy.assumptions:
-            shown = "; ".join(f"{a.name} = {_assumed(a)}" + (f" ({a.doc})" if a.doc else "") for a in policy.assumptions)
+            shown = "; ".join(f"{a.name} = {_assumed(a, policy)}" + (f" ({a.doc})" if a.doc else "") for a in policy.assumptions)
             out.append(f"  results depend on the assumptions: {shown}")
         for r in proved:
             out.append(f"  ✓ {r.rule} {r.name}")
@@ -122,9 +123,9 @@ def as_json(reports: list) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _assumed(rule: ir.Rule) -> str:
-    expr = rule.versions[0].expr
-    return show(expr.value, rule.type) if isinstance(expr, ir.Const) else "(an expression)"
+def _assumed(rule: ir.Rule, policy: ir.Policy) -> str:
+    value = rule_constant(rule, policy)
+    return show(value, rule.type) if value is not None else "(depends on the claim)"
 
 
 def _plain(value, t):

@@ -58,6 +58,25 @@ class ExampleResult:
         return all(s.passed for s in self.steps)
 
 
+class Years:
+    """The year-to-date per 医保年度 as an example's claims run in order: the `state` block is the
+    year-to-date before the first claim; a claim in a later year starts that year afresh."""
+
+    def __init__(self, policy: ir.Policy, example: ir.Example):
+        self.policy = policy
+        self.initial = {name: value for name, value, _ in example.state}
+        self.years: dict = {}
+
+    def before(self, claim: dict) -> dict:
+        year = claim[self.policy.service_date].year
+        if not self.years and self.initial:
+            self.years[year] = dict(self.initial)
+        return self.years.get(year, {})
+
+    def after(self, claim: dict, state: dict) -> None:
+        self.years[claim[self.policy.service_date].year] = state
+
+
 def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = None,
                 compiled=None) -> ExampleResult:
     """Steps run in the order written; the state block is the year-to-date before the first claim.
@@ -66,17 +85,13 @@ def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = No
     or the step fails as an internal error.
     """
     interpreter = Interpreter(policy)
-    years: dict = {}
-    initial = {name: value for name, value, _ in example.state}
+    years = Years(policy, example)
     results = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
-        year = claim[policy.service_date].year
-        if not years and initial:
-            years[year] = dict(initial)
-        state = years.get(year, {})
+        state = years.before(claim)
         outcome, values = interpreter.evaluate_all(claim, state, trace)
-        years[year] = outcome.state
+        years.after(claim, outcome.state)
         mismatches = compare(policy, step, outcome, values)
         if compiled is not None:
             other = compiled(claim, state)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policylang import ir
+from policylang.folding import rule_constant
 from policylang.diagnostics import DiagnosticError
 from policylang.publish import prose, values
 from policylang.testing import walk
@@ -91,7 +92,7 @@ def _describe(policy: ir.Policy, name: str) -> str | None:
     """A rule's value if constant, else its formula; a table's rows."""
     if name in policy.rules:
         rule = policy.rules[name]
-        constant = prose.rule_constant(rule, policy)
+        constant = rule_constant(rule, policy)
         if constant is not None:
             return values.show(constant, rule.type)
         return "；".join(f"{values.validity(v.validity)}：{prose.value(v.expr)}" if len(rule.versions) > 1

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape
 from policylang import ir
 from policylang.claims import ClaimReader, setlinfo
 from policylang.evaluators import evaluator
+from policylang.publish.matrix import representative_day
 from policylang.runtime import NotApplicable
 
 FONT_ENV = "POLICYLANG_CJK_FONT"
@@ -175,7 +176,7 @@ class _Model:
         self.read = _inputs_read(policy)
         self.reader = ClaimReader(policy)
         self.evaluate = evaluator(policy)
-        self.day = _service_day(policy)
+        self.day = representative_day(policy)
         self.cache: dict = {}
         self.evaluated = 0
 
@@ -189,7 +190,7 @@ class _Model:
         levels.sort(key=lambda i: (i.optional, i.field != LEVEL_FIELD))
         read = _inputs_read(policy)
         levels = [i for i in levels if i.name in read]
-        if amount is None or amount.name not in read or fund is None or not levels or _service_day(policy) is None:
+        if amount is None or amount.name not in read or fund is None or not levels or representative_day(policy) is None:
             return None
         skip = {amount.name, levels[0].name, policy.service_date}
         others = [i for i in policy.inputs.values() if i.name not in skip]
@@ -430,18 +431,6 @@ def _shown(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
-
-
-def _service_day(policy: ir.Policy) -> datetime.date | None:
-    """The chart's service date: the start of the 施行期, else the first example's, else the issue date."""
-    if policy.meta.in_force.start is not None:
-        return policy.meta.in_force.start
-    for example in policy.examples:
-        for step in example.steps:
-            for name, value, _ in step.inputs:
-                if name == policy.service_date:
-                    return value
-    return policy.meta.issued
 
 
 def _input_reads(expr) -> set:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policylang import __version__, ir
+from policylang.folding import rule_constant
 from policylang.platform import OUTPUT_NAMES
 from policylang.publish import prose, values
 from policylang.publish.changes import changes, load_base
@@ -169,7 +170,7 @@ def _parameters(policy: ir.Policy, base: ir.Policy | None) -> list:
         ops.setdefault(a.target, []).append(a)
     out = []
     for rule in _in_file_order(policy.rules.values(), policy):
-        constant = prose.rule_constant(rule, policy)
+        constant = rule_constant(rule, policy)
         if constant is None and not rule.assumption:
             continue
         shown = values.show(constant, rule.type) if constant is not None else prose.value(rule.versions[0].expr)
@@ -181,7 +182,7 @@ def _parameters(policy: ir.Policy, base: ir.Policy | None) -> list:
             clauses = "、".join(a.clause for a in amendments if a.clause)
             doc = f"本政策{'条款' + clauses if clauses else ''}规定了此值，不再是假设"
         elif assumed and amendments and base is not None and rule.name in base.rules:
-            before = prose.rule_constant(base.rules[rule.name], base)
+            before = rule_constant(base.rules[rule.name], base)
             if before is not None:
                 shown = f"假设 {values.show(before, rule.type)}，经本政策调整后 {shown}"
         out.append(Parameter(rule.name, shown, rule.clause, doc, assumed))

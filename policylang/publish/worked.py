@@ -16,7 +16,7 @@ from policylang.backends.interpreter import Interpreter, Trace
 from policylang.claims import Claim, setlinfo
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
-from policylang.testing import compare
+from policylang.testing import Years, compare
 
 
 @dataclass
@@ -65,19 +65,15 @@ def worked_examples(policy: ir.Policy) -> list:
 
 
 def _example(policy: ir.Policy, interpreter: Interpreter, example: ir.Example) -> Worked:
-    years: dict = {}
-    initial = {name: value for name, value, _ in example.state}
+    years = Years(policy, example)
     steps = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
-        year = claim[policy.service_date].year
-        if not years and initial:
-            years[year] = dict(initial)
-        state = years.get(year, {})
+        state = years.before(claim)
         trace = Trace()
         outcome = interpreter.evaluate(claim, state, trace)
         _, all_values = interpreter.evaluate_all(claim, state)
-        years[year] = outcome.state
+        years.after(claim, outcome.state)
         steps.append(_step(policy, interpreter, number, step, claim, state, outcome, trace, all_values))
     return Worked(example.name, steps, all(not any(not e.ok for e in s.expectations) for s in steps))
 
