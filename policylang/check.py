@@ -90,6 +90,7 @@ class Goal:
     violation: object  # z3 Bool
     replay: object  # (claims, state, outcomes, values) -> (violated, detail)
     assume_state: bool = True
+    fact: object = None  # run -> what holds of every claim once this goal is proved (a lemma for later goals)
 
 
 class Checker:
@@ -101,28 +102,51 @@ class Checker:
         self.compiled = compile_policy(policy)
         self.invariants: list = []  # proved state invariants (Property objects): assumed by later goals
         self.nonneg: set = set()  # accumulators proved never negative: assumed by later goals
+        self.facts: list = []  # proved single-claim goals, as run -> formula: assumed by later goals
 
     # ------------------------------------------------------------------ entry
     def run(self) -> Report:
         started = time.perf_counter()
         report = Report(self.p)
         report.results.extend(self.examples())
-        for name, goal in self.nonneg_goals():
-            result = self.initial(goal, lambda state, n=name: state[n] >= 0) or self.solve(goal)
+        undecided = []  # (place in the report, goal, what to learn when proved, what was known then)
+
+        def settle(result, goal, learn):
             report.results.append(result)
             if result.status == "proved":
-                self.nonneg.add(name)
+                learn()
+            elif result.status in ("unknown", "violated"):  # violated: perhaps only from an unreachable state
+                undecided.append((len(report.results) - 1, goal, learn, self.known()))
+
+        for name, goal in self.nonneg_goals():
+            result = self.initial(goal, lambda state, n=name: state[n] >= 0) or self.solve(goal)
+            settle(result, goal, lambda n=name: self.nonneg.add(n))
         for prop, goal in self.invariant_goals():
             check = lambda state, p=prop: self.interpreter.holds(p.holds, self.initial_claim(), state) is not False
             result = self.initial(goal, check) or self.solve(goal)
-            report.results.append(result)
-            if result.status == "proved":
-                self.invariants.append(prop)
+            settle(result, goal, lambda p=prop: self.invariants.append(p))
         for goal in self.goals():
-            report.results.append(self.solve(goal))
+            settle(self.solve(goal), goal, lambda g=goal: g.fact and self.facts.append(g.fact))
+        # A second pass over what was undecided or violated, with everything proved since as lemmas: a
+        # stage's bounds, proved on their own, make the next stage's goals small (大病保险 ≤ what reaches
+        # it gives 本次个人负担 ≥ 0), and an accumulator proved never negative removes counterexamples
+        # that started from a negative year-to-date. Sound: each lemma holds of every claim from every
+        # reachable state, and no goal is assumed before it is proved.
+        for place, goal, learn, known in undecided:
+            if self.known() == known:
+                continue  # nothing new to assume: the answer would be the same
+            result = self.solve(goal)
+            if result.status != "unknown":
+                report.results[place] = result
+                if result.status == "proved":
+                    learn()
         report.results.extend(self.shadowed_rows())
         report.seconds = time.perf_counter() - started
         return report
+
+    def known(self) -> int:
+        """How much has been proved that later goals assume (it only grows)."""
+        return len(self.facts) + len(self.nonneg) + len(self.invariants)
 
     def initial_claim(self) -> dict:
         return {self.p.service_date: self.p.meta.in_force.start or datetime.date(2000, 1, 1)}
@@ -241,7 +265,15 @@ class Checker:
             ok = not isinstance(v, NotApplicable) and concrete_bad(v, claims[0])
             return ok, f"{rule.name} = {show(v, rule.type)}: {what}"
 
-        return Goal(rule_id, f"`{rule.name}` {GOAL_NAMES[rule_id]}", rule.span, [("claim", run)], violation, replay)
+        def fact(other: Run):
+            if rule.name not in other.rules:
+                return None  # the goal never reads this rule: the lemma could not help, only cost
+            v = other.rule(rule.name)
+            return z3.Or(v.na, z3.Not(bad(v.v, other)))
+
+        # a ratio's range is cheap to find again; an amount's bound is what the next stage needs
+        return Goal(rule_id, f"`{rule.name}` {GOAL_NAMES[rule_id]}", rule.span, [("claim", run)], violation, replay,
+                    fact=fact if rule.type == ir.MONEY else None)
 
     def monotonicity_goal(self, rule: ir.Rule, inscp: str) -> Goal:
         left = self.new_run("L:")
@@ -330,7 +362,17 @@ class Checker:
             detail = "; ".join(self.describe(n, claims, state, values) for n in names)
             return when_ok and result is False, detail
 
-        return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay)
+        reads = {n.name for n in _refs(prop.holds) if isinstance(n, ir.RuleRef)}
+
+        def fact(other: Run):
+            if not reads & other.rules.keys():
+                return None  # about rules the goal never reads
+            when = other.expr(prop.when) if prop.when is not None else None
+            held = other.expr(prop.holds)
+            return z3.Or(*([when.na, z3.Not(when.v)] if when is not None else []), held.na, held.v)
+
+        return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay,
+                    fact=fact if prop.vary is None else None)
 
     def describe(self, name: str, claims: list, state: dict, values: list) -> str:
         """A name's value in each claim of a counterexample: a rule, an input or an accumulator."""
@@ -372,6 +414,7 @@ class Checker:
         runs = [run for _, run in goal.runs]
         runs += [side for run in runs for side in run.sides.values() if side not in runs]
         extra += [lemma for i, a in enumerate(runs) for b in runs[i + 1:] for lemma in rounding_lemmas(a, b)]
+        extra += [f for f in (fact(run) for fact in self.facts for run in runs) if f is not None]
         verdict, first_model, why = decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
