@@ -23,6 +23,7 @@ from policylang.runtime import ZERO, NotApplicable, Outcome, format_value
 MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
 NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
+COMPACT_DATE = re.compile(r"^\d{8}$")  # 20240110: how some settlement exports write a day
 CODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 PASS_THROUGH = ("claim_id", "mdtrt_id", "setl_id", "psn_name", "fixmedins_code", "fixmedins_name", "state")
 TRUE_TEXT, FALSE_TEXT = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
@@ -157,11 +158,13 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
             raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}")
         text = raw.strip()
         try:
+            if COMPACT_DATE.match(text):
+                return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
             if not DATE_TEXT.match(text):
                 raise ValueError
             return datetime.datetime.fromisoformat(text).date() if len(text) > 10 else datetime.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"expected a date YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS), found {raw!r}") from None
+            raise ValueError(f"expected a date YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or YYYYMMDD), found {raw!r}") from None
     if t.name == "text":
         if isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
             return str(raw)

@@ -39,6 +39,12 @@ def test_platform_codes_and_chinese_names_mean_the_same(reader):
     assert by_code.values["就诊日期"] == datetime.date(2024, 3, 1)
 
 
+@pytest.mark.parametrize("text", ["2024-03-01", "2024-03-01 09:12:00", "20240301"])
+def test_dates_as_settlement_systems_write_them(reader, text):
+    claim, errors = read(reader, begntime=text)
+    assert not errors and claim.values["就诊日期"] == datetime.date(2024, 3, 1)
+
+
 @pytest.mark.parametrize("code, member", [("A15.001", "肺结核"), ("A16", "肺结核"), ("I10", "高血压"),
                                           ("E11.900", "糖尿病"), ("Z99.9", "其他病种")])
 def test_disease_codes_map_by_longest_prefix(reader, code, member):
@@ -76,6 +82,7 @@ def test_nan_in_json_text_is_refused():
     ({"med_type": "门诊慢病"}, "med_type", "did you mean `门诊慢特病`?"),
     ({"已备案慢病": "maybe"}, "已备案慢病", "expected true or false"),
     ({"begntime": "2024/03/01"}, "begntime", "expected a date"),
+    ({"begntime": "20241301"}, "begntime", "expected a date"),  # compact, but no 13th month
     ({"inscp_scp_amt": ...}, "政策范围内费用 / inscp_scp_amt", "missing required field"),
     ({"inscp_scp_amt2": "1"}, "inscp_scp_amt2", "unknown field"),
 ])
