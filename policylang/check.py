@@ -111,22 +111,26 @@ class Checker:
         report.results.extend(self.examples())
         undecided = []  # (place in the report, goal, what to learn when proved, what was known then)
 
-        def settle(result, goal, learn):
+        def settle(goal, learn, base_case=None):
+            """Solve a goal (an induction's failed base case is final), record it, learn from a proof."""
+            result = base_case or self.solve(goal)
             report.results.append(result)
             if result.status == "proved":
                 learn()
-            elif result.status in ("unknown", "violated"):  # violated: perhaps only from an unreachable state
+            elif base_case is None and result.status in ("unknown", "violated"):  # perhaps only from an unreachable state
                 undecided.append((len(report.results) - 1, goal, learn, self.known()))
 
+        def learn_fact(goal):
+            if goal.fact is not None:
+                self.facts.append(goal.fact)
+
         for name, goal in self.nonneg_goals():
-            result = self.initial(goal, lambda state, n=name: state[n] >= 0) or self.solve(goal)
-            settle(result, goal, lambda n=name: self.nonneg.add(n))
+            settle(goal, lambda n=name: self.nonneg.add(n), self.initial(goal, lambda state, n=name: state[n] >= 0))
         for prop, goal in self.invariant_goals():
             check = lambda state, p=prop: self.interpreter.holds(p.holds, self.initial_claim(), state) is not False
-            result = self.initial(goal, check) or self.solve(goal)
-            settle(result, goal, lambda p=prop: self.invariants.append(p))
+            settle(goal, lambda p=prop: self.invariants.append(p), self.initial(goal, check))
         for goal in self.goals():
-            settle(self.solve(goal), goal, lambda g=goal: g.fact and self.facts.append(g.fact))
+            settle(goal, lambda g=goal: learn_fact(g))
         # A second pass over what was undecided or violated, with everything proved since as lemmas: a
         # stage's bounds, proved on their own, make the next stage's goals small (大病保险 ≤ what reaches
         # it gives 本次个人负担 ≥ 0), and an accumulator proved never negative removes counterexamples

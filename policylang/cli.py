@@ -32,6 +32,22 @@ def _load(path: str, assume=()):
         raise InputError(render_all(exc.diagnostics)) from None
 
 
+def _load_all(paths, assume) -> tuple[list, list]:
+    """Every policy under PATHS (default: policies/) that loads, and the rendered errors of those that
+    do not: the others are still tested, checked or rendered; the errors decide the exit code."""
+    files = policy_files(paths or ["policies"])
+    if not files:
+        raise InputError("no .pol files found")
+    overrides = _assumptions(assume)
+    policies, problems = [], []
+    for path in files:
+        try:
+            policies.append(load_policy(path, overrides))
+        except DiagnosticError as exc:
+            problems.append(render_all(exc.diagnostics))
+    return policies, problems
+
+
 def _assumptions(pairs) -> dict:
     """--assume NAME=VALUE pairs as a dict; a malformed pair is a usage error."""
     out = {}
@@ -43,6 +59,9 @@ def _assumptions(pairs) -> dict:
     return out
 
 
+TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                       help="Solver budget per question, in seconds of a calibrated resource count (the same "
+                            "verdict on every machine); an undecided one is reported, never counted as proved.")
 ASSUME = click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
                       help="Override a named assumption without editing the policy (repeatable).")
 
@@ -107,18 +126,10 @@ def test_command(paths, show_coverage, assume):
     """Run every example of the policies in PATHS (default: policies/)."""
     from policylang.testing import coverage, run_examples
 
-    files = policy_files(paths or ["policies"])
-    if not files:
-        raise InputError("no .pol files found")
+    policies, problems = _load_all(paths, assume)
     passed = failed = 0
-    problems = []
-    for path in files:
-        try:
-            ir_policy = load_policy(path, _assumptions(assume))
-        except DiagnosticError as exc:
-            problems.append(render_all(exc.diagnostics))
-            continue
-        click.echo(str(path))
+    for ir_policy in policies:
+        click.echo(ir_policy.file)
         for result in run_examples(ir_policy):
             span = result.example.span
             status = "PASS" if result.passed else "FAIL"
@@ -146,8 +157,7 @@ def test_command(paths, show_coverage, assume):
 @cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Solver budget per check, in seconds of a calibrated resource count (deterministic); an undecided check is reported as unknown.")
+@TIMEOUT
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
 @ASSUME
 def check_command(paths, fmt, timeout, output, assume):
@@ -155,15 +165,8 @@ def check_command(paths, fmt, timeout, output, assume):
     from policylang import report as render
     from policylang.check import check_policy
 
-    files = policy_files(paths or ["policies"])
-    if not files:
-        raise InputError("no .pol files found")
-    problems, reports = [], []
-    for path in files:
-        try:
-            reports.append(check_policy(load_policy(path, _assumptions(assume)), timeout))
-        except DiagnosticError as exc:
-            problems.append(render_all(exc.diagnostics))
+    policies, problems = _load_all(paths, assume)
+    reports = [check_policy(policy, timeout) for policy in policies]
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
@@ -180,7 +183,7 @@ def check_command(paths, fmt, timeout, output, assume):
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("--old-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the old side.")
 @click.option("--new-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the new side.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@TIMEOUT
 @click.option("--assumption", "assumptions", multiple=True, metavar="NAME",
               help="Also prove that raising this assumption of NEW moves every claim the same way.")
 @ASSUME
@@ -218,8 +221,7 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
               help="Directory to write the site to (created if missing).")
 @click.option("--no-check", "no_check", is_flag=True,
               help="Do not run the checker: properties show 未检查 (fast, deterministic).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds the solver may spend on each check.")
+@TIMEOUT
 @click.option("--templates", type=click.Path(exists=True, file_okay=False),
               help="A directory of templates that replace the package's templates of the same name.")
 @ASSUME
@@ -228,15 +230,7 @@ def docs_command(paths, out, no_check, timeout, templates, assume):
     Markdown page per policy, an index and a comparison page."""
     from policylang.publish.site import SiteError, build_pages, write_site
 
-    files = policy_files(paths or ["policies"])
-    if not files:
-        raise InputError("no .pol files found")
-    problems, policies = [], []
-    for path in files:
-        try:
-            policies.append(load_policy(path, _assumptions(assume)))
-        except DiagnosticError as exc:
-            problems.append(render_all(exc.diagnostics))
+    policies, problems = _load_all(paths, assume)
     if policies:
         try:
             site = build_pages(policies, check=not no_check, timeout=timeout,

@@ -144,13 +144,13 @@ class Differ:
         """
         high, best = Decimal(10 ** 7), None
         decided = True
+        lemmas = rounding_lemmas(self.old_run, self.new_run)
         for _ in range(steps):
             if high - low < Decimal("0.005"):
                 break
             mid = (low + high) / 2 if best is not None else low
             bound = z3.ToReal(objective) > z3.RealVal(str(mid)) if z3.is_int(objective) \
                 else objective > z3.RealVal(str(mid))
-            lemmas = rounding_lemmas(self.old_run, self.new_run)
             verdict, model, _ = decide([*formulas, *lemmas, bound], budget_ms or max(self.timeout_ms // 4, 400))
             if verdict == z3.sat:
                 best = model

@@ -250,3 +250,30 @@ def test_sarif_output(capsys):
             region = location["physicalLocation"]["region"]
             assert region["startLine"] >= 1 and region["startColumn"] >= 1
             assert location["physicalLocation"]["artifactLocation"]["uri"].endswith("pl402-cap-bypassed.pol")
+
+
+def test_a_broken_base_case_stays_a_finding_after_the_second_pass():
+    """The start of the year breaks the invariant while every claim keeps it (nothing updates the
+    accumulator): the induction step is proved, and the second pass, which re-solves goals once more
+    is known, must not turn the failed base case into a proof."""
+    from policylang.check import check_policy
+    from policylang.pipeline import load_text
+
+    policy = load_text("""policy "基础情形" {
+  document "d"
+  in force from 2024-01-01
+}
+
+use prelude
+
+accumulator 已付: money per person per 医保年度 = 100元
+
+output 统筹支付: money as hifp_pay = 政策范围内费用 × 50%
+
+property "年初已付不超过50元" {
+  holds 已付 <= 50元
+}
+""", "base-case.pol")
+    report = check_policy(policy)
+    finding = next(r for r in report.results if r.name == "年初已付不超过50元")
+    assert finding.status == "violated" and "start of the year" in finding.message

@@ -410,20 +410,15 @@ def decide(formulas, timeout_ms: int):
     budget = timeout_ms / 1000 * RLIMIT_PER_SECOND / total
     reasons = []
 
-    def attempt(make, share, extra=()):
+    for _, make, share in STRATEGIES:
         solver = make()
         solver.set("rlimit", max(int(budget * share), 100_000))
         solver.set("timeout", max(int(3 * timeout_ms * share / total), 300))
-        solver.add(*formulas, *extra)
+        solver.add(*formulas)
         verdict = solver.check()
-        if verdict == z3.unknown:
-            reasons.append(solver.reason_unknown())
-        return verdict, solver
-
-    for _, make, share in STRATEGIES:
-        verdict, solver = attempt(make, share)
         if verdict != z3.unknown:
             return verdict, solver.model() if verdict == z3.sat else None, ""
+        reasons.append(solver.reason_unknown())
     return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
 
 
@@ -474,10 +469,10 @@ def round_fen(x, mode: str):
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
         return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
-    constant = _linear(x)
-    if constant is not None and not constant[0]:
-        return _round_constant(z3.RealVal(constant[1]), mode)
-    exact = _round_linear(x, mode)
+    linear = _linear(x)
+    if linear is not None and not linear[0]:
+        return _round_constant(linear[1], mode)
+    exact = _round_terms(linear, mode)
     if exact is not None:
         return exact
     leaves = _leaves(x, limit=16)
@@ -504,16 +499,12 @@ def round_fen(x, mode: str):
     return z3.ToReal(n) / 100
 
 
-def _round_constant(x, mode: str):
-    """A constant rounded to the fen exactly as runtime.round_money does."""
-    from fractions import Fraction
-
+def _round_constant(value, mode: str):
+    """A constant (a Fraction) rounded to the fen exactly as runtime.round_money does."""
     from policylang.runtime import round_money
 
-    value = Fraction(x.as_fraction())
-    y = value * 100
-    if y.denominator == 1:
-        return x
+    if (value * 100).denominator == 1:
+        return z3.RealVal(value)
     return z3.RealVal(str(round_money(Decimal(value.numerator) / Decimal(value.denominator), mode)))
 
 
@@ -612,9 +603,13 @@ def _round_linear(x, mode: str):
     With y = 100·x = (Σ aᵢ·nᵢ + a₀) / D for integers aᵢ, D, half-up is (2·D·y + D) div 2D for
     y ≥ 0: pure linear integer arithmetic, which the solver decides quickly (to_int is far slower).
     """
+    return _round_terms(_linear(x), mode)
+
+
+def _round_terms(linear, mode: str):
+    """_round_linear on what _linear gave: (atoms, constant), or None when not linear or constant."""
     import math
 
-    linear = _linear(x)
     if linear is None or not linear[0]:
         return None
     atoms, const = linear
