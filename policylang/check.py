@@ -101,7 +101,10 @@ class Checker:
         self.interpreter = Interpreter(policy)
         self.compiled = compile_policy(policy)
         self.invariants: list = []  # proved state invariants (Property objects): assumed by later goals
-        self.nonneg: set = set()  # accumulators proved never negative: assumed by later goals
+        # accumulators proved never negative, assumed by later goals: a dict, so the lemmas reach the
+        # solver in the same order in every process (a set's order follows PYTHONHASHSEED, and the
+        # solver's verdict within its budget follows the order of its assertions)
+        self.nonneg: dict = {}
         self.facts: list = []  # proved single-claim goals, as run -> formula: assumed by later goals
 
     # ------------------------------------------------------------------ entry
@@ -125,7 +128,7 @@ class Checker:
                 self.facts.append(goal.fact)
 
         for name, goal in self.nonneg_goals():
-            settle(goal, lambda n=name: self.nonneg.add(n), self.initial(goal, lambda state, n=name: state[n] >= 0))
+            settle(goal, lambda n=name: self.nonneg.setdefault(n), self.initial(goal, lambda state, n=name: state[n] >= 0))
         for prop, goal in self.invariant_goals():
             check = lambda state, p=prop: self.interpreter.holds(p.holds, self.initial_claim(), state) is not False
             settle(goal, lambda p=prop: self.invariants.append(p), self.initial(goal, check))
