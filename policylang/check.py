@@ -17,8 +17,8 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import (Encoder, Run, cell_match, decide, read_claim, rounding_lemmas, sort_of,
-                                     validity_test)
+from policylang.backends.smt import (Encoder, Run, cell_match, decide, definitions, read_claim, rounding_lemmas,
+                                     shift_lemmas, sort_of, validity_test)
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -44,6 +44,7 @@ RULES = {
 }
 
 
+STEP_SHARE = 5  # each step of a goal gets this fraction of --timeout: a step is one stage, far smaller than the goal
 GOAL_NAMES = {"PL101": "lies in [0%, 100%]", "PL102": "lies in [0, 政策范围内费用]", "PL103": "is never negative"}
 
 
@@ -82,6 +83,15 @@ class Report:
 
 
 @dataclass
+class Step:
+    """A lemma on the way to a goal: proved (its violation unsat) under the goal's hypotheses."""
+
+    what: str
+    violation: object
+    lemma: object
+
+
+@dataclass
 class Goal:
     rule: str
     name: str
@@ -91,6 +101,9 @@ class Goal:
     replay: object  # (claims, state, outcomes, values) -> (violated, detail)
     assume_state: bool = True
     fact: object = None  # run -> what holds of every claim once this goal is proved (a lemma for later goals)
+    # lemmas about the goal's own runs, each tried in order before the goal; a proved one is assumed by
+    # the steps after it and by the goal (its hypotheses are the goal's)
+    steps: list = field(default_factory=list)
 
 
 class Checker:
@@ -106,6 +119,7 @@ class Checker:
         # solver's verdict within its budget follows the order of its assertions)
         self.nonneg: dict = {}
         self.facts: list = []  # proved single-claim goals, as run -> formula: assumed by later goals
+        self._reads: dict = {}  # (rule, input) -> whether the rule reads the input
 
     # ------------------------------------------------------------------ entry
     def run(self) -> Report:
@@ -188,7 +202,18 @@ class Checker:
 
     def base(self, run: Run) -> list:
         """What makes a claim count: valid, in scope, and the state reachable."""
-        return run.domain + [run.valid(), run.applicable()]
+        return run.domain + [run.valid(), run.applicable()] + self.whole_counts(run)
+
+    def whole_counts(self, run: Run) -> list:
+        """A count that starts whole and only ever adds whole constants (住院次数 += 1) is whole in every
+        reachable state: true by the policy's text alone, so assumed without a proof."""
+        out = []
+        for name, acc in self.p.accumulators.items():
+            n, scale = run.state_scaled[name]
+            updates = [u.amount for u in self.p.updates if u.target == name]
+            if scale > 1 and _whole(acc.initial) and all(isinstance(a, ir.Const) and _whole(a.value) for a in updates):
+                out.append(n % scale == 0)
+        return out
 
     def reachable(self, run: Run) -> list:
         conds = [run.state_scaled[name][0] >= 0 for name in self.nonneg]
@@ -288,8 +313,30 @@ class Checker:
         right = self.new_run("R:", state=left.shared_state(), shared=shared)
         a, b = left.rule(rule.name), right.rule(rule.name)
         # Compare the fen integers, not their Real values: the solver decides it far more easily.
-        violation = z3.And(*self.base(left), *self.base(right), left.scaled[inscp][0] <= right.scaled[inscp][0],
-                           z3.Not(a.na), z3.Not(b.na), a.v > b.v)
+        hypotheses = [*self.base(left), *self.base(right), left.scaled[inscp][0] <= right.scaled[inscp][0],
+                      *self.same_values(left, right, inscp)]
+        violation = z3.And(*hypotheses, z3.Not(a.na), z3.Not(b.na), a.v > b.v)
+        # A stage chain is monotone when each stage is, given the one before: prove the amounts it
+        # reads one by one, in dependency order, each assuming the ones before (大病保险 reads
+        # 基本医保后负担, which reads 统筹支付), so no single question spans the whole chain.
+        # Monotone is not enough for a difference (基本医保后负担 = 费用 − 统筹支付): each amount also
+        # grows by at most what each amount it reads grows by (and by at most the input's increase).
+        steps = []
+        for name, x in left.rules.items():
+            if name == rule.name or self.p.rules[name].type != ir.MONEY or not self.reads(name, inscp):
+                continue
+            y = right.rules[name]
+            both = [*hypotheses, z3.Not(x.na), z3.Not(y.na)]
+            steps.append(Step(f"{name} never falls", z3.And(*both, x.v > y.v), z3.Or(x.na, y.na, x.v <= y.v)))
+            growths = [(inscp, right.inputs[inscp] - left.inputs[inscp])]
+            sources, brackets = self.direct(name)
+            growths += [(s, right.rules[s].v - left.rules[s].v) for s in sources
+                        if s in left.rules and s in right.rules and self.p.rules[s].type == ir.MONEY
+                        and self.reads(s, inscp)]
+            for source, growth in growths:
+                shift = [lemma for rounded in [name, *brackets] for lemma in shift_lemmas(left, right, rounded, growth)]
+                steps.append(Step(f"{name} grows at most as {source} grows", z3.And(*both, *shift, y.v - x.v > growth),
+                                  z3.Or(x.na, y.na, y.v - x.v <= growth)))
 
         def replay(claims, state, outcomes, values):
             x, y = values[0].get(rule.name), values[1].get(rule.name)
@@ -299,7 +346,49 @@ class Checker:
                         f"{inscp} {show(claims[1][inscp], ir.MONEY)} → {rule.name} {show(y, ir.MONEY)}")
 
         return Goal("PL301", f"`{rule.name}` never falls as {inscp} rises", rule.span,
-                    [("smaller", left), ("larger", right)], violation, replay)
+                    [("smaller", left), ("larger", right)], violation, replay, steps=steps)
+
+    def same_values(self, left: Run, right: Run, varied: str) -> list:
+        """Two claims that differ in one input agree on every rule that does not read it (same
+        inputs, same state): stated, so the solver need not rediscover it through two encodings."""
+        return [z3.And(x.na == right.rules[name].na, x.v == right.rules[name].v)
+                for name, x in left.rules.items() if name in right.rules and not self.reads(name, varied)]
+
+    def direct(self, name: str) -> tuple[list, list]:
+        """The rules a rule reads directly (through the brackets it reads too), and those brackets."""
+        rules, brackets = [], []
+        for v in self.p.rules[name].versions:
+            for node in walk(v.expr):
+                exprs = [node]
+                if isinstance(node, ir.BracketsRef):
+                    b = self.p.brackets[node.name]
+                    exprs = [b.on] + ([b.cumulative] if b.cumulative is not None else [])
+                    brackets += [node.name] if node.name not in brackets else []
+                for e in exprs:
+                    for inner in walk(e):
+                        if isinstance(inner, ir.RuleRef) and inner.name not in rules:
+                            rules.append(inner.name)
+        return rules, brackets
+
+    def reads(self, name: str, inp: str) -> bool:
+        """Whether a rule reads an input, through the rules, tables and brackets it reads."""
+        key = (name, inp)
+        if key not in self._reads:
+            self._reads[key] = False  # (rules are acyclic; this only guards the recursion)
+            self._reads[key] = any(self._expr_reads(v.expr, inp) for v in self.p.rules[name].versions)
+        return self._reads[key]
+
+    def _expr_reads(self, e, inp: str) -> bool:
+        for node in walk(e):
+            if isinstance(node, ir.InputRef) and node.name == inp:
+                return True
+            if isinstance(node, ir.RuleRef) and self.reads(node.name, inp):
+                return True
+            if isinstance(node, ir.BracketsRef):
+                b = self.p.brackets[node.name]
+                if self._expr_reads(b.on, inp) or (b.cumulative is not None and self._expr_reads(b.cumulative, inp)):
+                    return True
+        return False
 
     def table_goals(self, table: ir.Table) -> list:
         goals = []
@@ -422,6 +511,10 @@ class Checker:
         runs += [side for run in runs for side in run.sides.values() if side not in runs]
         extra += [lemma for i, a in enumerate(runs) for b in runs[i + 1:] for lemma in rounding_lemmas(a, b)]
         extra += [f for f in (fact(run) for fact in self.facts for run in runs) if f is not None]
+        extra += definitions(runs)  # last: the facts above may have encoded more rules
+        for step in goal.steps:
+            if decide([*extra, step.violation], self.timeout_ms // STEP_SHARE)[0] == z3.unsat:
+                extra.append(step.lemma)
         verdict, first_model, why = decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
@@ -533,6 +626,10 @@ def is_invariant(prop: ir.Property) -> bool:
         return False
     refs = list(_refs(prop.holds))
     return bool(refs) and all(isinstance(r, ir.AccRef) for r in refs)
+
+
+def _whole(value) -> bool:
+    return Decimal(value) == Decimal(value).to_integral_value()
 
 
 def _refs(e):

@@ -16,7 +16,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import MAX_FEN, Encoder, Run, decide, read_claim, rounding_lemmas
+from policylang.backends.smt import MAX_FEN, Encoder, Run, decide, definitions, read_claim, rounding_lemmas
 from policylang.platform import OUTPUT_NAMES
 from policylang.testing import show
 
@@ -144,7 +144,7 @@ class Differ:
         """
         high, best = Decimal(10 ** 7), None
         decided = True
-        lemmas = rounding_lemmas(self.old_run, self.new_run)
+        lemmas = rounding_lemmas(self.old_run, self.new_run) + definitions([self.old_run, self.new_run])
         for _ in range(steps):
             if high - low < Decimal("0.005"):
                 break
@@ -218,6 +218,7 @@ def direction(policy: ir.Policy, name: str, timeout: float = 10.0) -> Direction:
         formulas += [z3.Not(a_na), z3.Not(b_na)]
         deltas.append(b - a)
         runs.append((at_low, at_high))
+    formulas += definitions([run for pair in runs for run in pair])
     verdict, model, _ = decide([*formulas, deltas[0] > 0, deltas[1] < 0], int(timeout * 1000))
     if verdict == z3.unsat:
         return Direction(name, "same-way")

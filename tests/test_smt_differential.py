@@ -16,7 +16,7 @@ from policylang.runtime import NotApplicable
 from strategies import claims, states
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
+POLICIES = policy_files([ROOT / "policies", ROOT / "drafts", ROOT / "tests" / "policies"])
 
 
 @pytest.fixture(scope="module", params=POLICIES, ids=lambda p: p.name)
@@ -59,7 +59,7 @@ def test_encoding_matches_interpreter(encoded, data):
     state = {k: v for k, v in data.draw(states(policy)).items()}
     expected = Interpreter(policy).evaluate(claim, state)
     solver = z3.Solver()
-    solver.add(*bind(policy, run, claim, state))
+    solver.add(*bind(policy, run, claim, state), *run.definitions)  # unsat if a money rule were not whole fen
     assert solver.check() == z3.sat
     model = solver.model()
     assert z3.is_true(model.eval(applicable, model_completion=True)) == expected.applicable

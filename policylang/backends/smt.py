@@ -96,6 +96,12 @@ class Encoder:
         self.p = policy
         self.reasons = Reasons()
         self.members = {name: {m: i for i, m in enumerate(e.member_names())} for name, e in policy.enums.items()}
+        self.runs = 0
+
+    def serial(self) -> int:
+        """A number for each run: runs with the same prefix in different goals name their rules apart."""
+        self.runs += 1
+        return self.runs
 
     def const(self, value, t: ir.Type):
         if t.name in ("money", "number", "rate", "points"):
@@ -131,7 +137,10 @@ class Run:
         else:
             self.state, self.state_scaled = self.state_symbols(prefix)
         self.rules: dict = {}
+        self.bracket_values: dict = {}
         self.roundings: dict = {}  # rule name -> (exact value, value rounded to the fen, mode)
+        self.definitions: list = []  # fen = its formula, for each money rule this run has encoded
+        self.serial = enc.serial()
         self.sites: list = []  # (table name, guard, args) for gap checks
         self.guard = z3.BoolVal(True)
 
@@ -218,12 +227,27 @@ class Run:
             saved, self.guard = self.guard, z3.BoolVal(True)
             value = self.versioned(name, rule.versions, lambda v: self.expr(v.expr), rule.type)
             self.guard = saved
-            if rule.type == ir.MONEY and not all(in_fen(v.expr, self.p) for v in rule.versions):
-                rounded = round_fen(value.v, rule.rounding)
-                self.roundings[name] = (value.v, rounded, rule.rounding)
-                value = V(rounded, value.na, value.why)
+            if rule.type == ir.MONEY:
+                exact, rounds = value.v, not all(in_fen(v.expr, self.p) for v in rule.versions)
+                if rounds:
+                    value = V(round_fen(value.v, rule.rounding), value.na, value.why)
+                value = self.named(name, value)
+                if rounds:
+                    self.roundings[name] = (exact, value.v, rule.rounding)
             self.rules[name] = value
         return self.rules[name]
+
+    def named(self, name: str, value: V) -> V:
+        """A money rule as an integer of fen with its formula as a definition.
+
+        Every money rule is a whole number of fen (rounded, or built from whole fen), so naming it
+        keeps a stage chain linear over integers: the next stage reads one Int atom instead of the
+        whole formula of the previous one, and the rounding of `amount × rate` divides a sum of
+        atoms. A definition only fixes a fresh variable, so adding it never changes a verdict.
+        """
+        n = z3.Int(f"{self.prefix}{self.serial}:{name}")
+        self.definitions.append(z3.ToReal(n) == value.v * 100)
+        return V(z3.ToReal(n) / 100, value.na, value.why)
 
     def versioned(self, name, versions, body, t: ir.Type) -> V:
         if len(versions) == 1 and versions[0].validity == ir.ALWAYS:
@@ -267,17 +291,25 @@ class Run:
         return V(self.enc.const(row.output.value, t), z3.BoolVal(False), z3.IntVal(0))
 
     def brackets(self, e: ir.BracketsRef) -> V:
-        b = self.p.brackets[e.name]
-        amount = self.expr(b.on)
-        base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False), z3.IntVal(0))
+        """Named and remembered like a money rule: a bracket reads the same amounts wherever it is used."""
+        if e.name not in self.bracket_values:
+            b = self.p.brackets[e.name]
+            amount = self.expr(b.on)
+            base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False),
+                                                                               z3.IntVal(0))
+            exact = {}
 
-        def body(version):
-            total = bracket_sum(base.v + amount.v, version.bands) - bracket_sum(base.v, version.bands)
-            return V(round_fen(total, b.rounding), z3.BoolVal(False), z3.IntVal(0))
+            def body(version):
+                exact[version] = bracket_sum(base.v + amount.v, version.bands) - bracket_sum(base.v, version.bands)
+                return V(round_fen(exact[version], b.rounding), z3.BoolVal(False), z3.IntVal(0))
 
-        inner = self.versioned(b.name, b.versions, body, ir.MONEY)
-        parts = [amount, base]
-        return V(inner.v, z3.Or(any_na(parts), inner.na), z3.If(any_na(parts), first_reason(parts), inner.why))
+            inner = self.named(b.name, self.versioned(b.name, b.versions, body, ir.MONEY))
+            if len(exact) == 1:  # one version: its rounding takes part in the lemmas of rounded rules
+                self.roundings[b.name] = (*exact.values(), inner.v, b.rounding)
+            parts = [amount, base]
+            self.bracket_values[e.name] = V(inner.v, z3.Or(any_na(parts), inner.na),
+                                            z3.If(any_na(parts), first_reason(parts), inner.why))
+        return self.bracket_values[e.name]
 
     # ---- expressions
     def expr(self, e: ir.Expr) -> V:
@@ -350,6 +382,17 @@ class Run:
         raise TypeError(f"unknown IR node {kind.__name__}")
 
 
+def definitions(runs) -> list:
+    """The definitions of every money rule the runs (and the runs they compare with) encoded."""
+    seen, out = [], []
+    for run in runs:
+        for r in [run, *run.sides.values()]:
+            if not any(r is s for s in seen):
+                seen.append(r)
+                out += r.definitions
+    return out
+
+
 def rounding_lemmas(a: "Run", b: "Run") -> list:
     """Rounding to the fen is monotone: x ≤ y implies round(x) ≤ round(y), for any x and y.
 
@@ -364,6 +407,20 @@ def rounding_lemmas(a: "Run", b: "Run") -> list:
             y, ry, _ = b.roundings[name]
             lemmas += [z3.Implies(x <= y, rx <= ry), z3.Implies(y <= x, ry <= rx)]
     return lemmas
+
+
+def shift_lemmas(a: "Run", b: "Run", name: str, growth) -> list:
+    """Rounding a rule to the fen adds no more than a whole-fen growth of its exact value:
+    y − x ≤ d implies round(y) − round(x) ≤ d, for d a whole number of fen and x, y ≥ 0.
+
+    It holds for half_up, down and up (on amounts ≥ 0 each is floor or ceiling of a shifted
+    value, and a whole shift passes through them), not for half_even (0.005 → 0.00, 0.015 →
+    0.02), which gets no lemma.
+    """
+    if name not in a.roundings or name not in b.roundings or a.roundings[name][2] not in ("half_up", "down", "up"):
+        return []
+    (x, rx, _), (y, ry, _) = a.roundings[name], b.roundings[name]
+    return [z3.Implies(z3.And(x >= 0, y >= 0, y - x <= growth), ry - rx <= growth)]
 
 
 # ---- helpers ------------------------------------------------------------------------------
