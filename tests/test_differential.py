@@ -15,7 +15,7 @@ from policylang.pipeline import load_policy, policy_files
 from strategies import claims, states
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = policy_files([ROOT / "policies", ROOT / "drafts", ROOT / "tests" / "policies"])
+POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -8,7 +8,7 @@ from policylang.pipeline import load_policy, policy_files
 from policylang.testing import run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = policy_files([ROOT / "policies", ROOT / "drafts", ROOT / "tests" / "policies"])
+POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)

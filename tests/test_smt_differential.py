@@ -16,7 +16,7 @@ from policylang.runtime import NotApplicable
 from strategies import claims, states
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICIES = policy_files([ROOT / "policies", ROOT / "drafts", ROOT / "tests" / "policies"])
+POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
 
 
 @pytest.fixture(scope="module", params=POLICIES, ids=lambda p: p.name)

@@ -440,7 +440,7 @@ def _simplified():
     return z3.Then("simplify", "propagate-values", "ctx-simplify", "smt").solver()
 
 
-# Measured on the policies in policies/ and the 淄博 draft: no single configuration decides every
+# Measured on the policies in policies/ (淄博 before its amounts were named fen): no single configuration decides every
 # goal quickly. The default settles most goals at once, so it goes first with a small share;
 # simplification plus the legacy arithmetic solver settles rounded stage chains (大病 → 救助) where
 # the default gives up; the default with more budget decides monotonicity of rounded products that

@@ -24,7 +24,7 @@ from policylang.backends.interpreter import Interpreter
 from policylang.evaluators import evaluator
 from policylang.platform import OUTPUT_NAMES
 from policylang.publish import values
-from policylang.runtime import NotApplicable
+from policylang.runtime import NotApplicable, missing_input
 from policylang.testing import mentioned_members, policy_expressions, walk
 
 ROW_FIELDS = ("insutype", "med_type")  # 险种, 就诊类型
@@ -33,6 +33,7 @@ AMOUNT = Decimal("1000.00")  # a representative 政策范围内费用 (and any o
 SEARCH_LIMIT = 600  # claims tried per cell before giving up on finding one in scope
 FALLBACK_DAY = datetime.date(2024, 1, 1)
 ABSENT = object()
+MISSING = missing_input("").reason.split("`")[0]  # how the runtime says an input was not given
 
 
 @dataclass
@@ -206,11 +207,26 @@ class _Builder:
         tests = [r.expr for r in self.p.scope] + [c.expr for c in self.p.constraints]
         return any(self.interpreter.holds(e, claim, self.state) is False for e in tests)
 
+    def combinations(self, fixed: dict, others: list, domains: list, prefix: tuple = ()):
+        """The other inputs' values in product order, without the branches a requirement or constraint
+        already rules out (淄博's 就医地 = 市外 would otherwise use up the search before 市内). Sound: a
+        test that is false on some inputs stays false whatever the others are (a missing input makes
+        a test not applicable, never false)."""
+        k = len(prefix)
+        if k == len(others):
+            yield prefix
+            return
+        for value in domains[k]:
+            combo = prefix + (value,)
+            partial = {**fixed, **{i.name: v for i, v in zip(others, combo) if v is not ABSENT}}
+            if not self.excluded(partial):
+                yield from self.combinations(fixed, others, domains, combo)
+
     def cell(self, rule: ir.Rule, fixed: dict, others: list, domains: list) -> Cell:
         if self.excluded(fixed):
             return Cell("out", "—")
         baseline, first_na = None, None
-        for combo in islice(product(*domains), SEARCH_LIMIT):
+        for combo in islice(self.combinations(fixed, others, domains), SEARCH_LIMIT):
             ok, outputs = self.run(fixed, others, combo)
             if not ok:
                 continue
@@ -246,7 +262,10 @@ class _Builder:
                 ok, outputs = self.run(fixed, others, varied)
                 if not ok:
                     continue
-                text = values.short(outputs[rule.name], rule.type)
+                value = outputs[rule.name]
+                if isinstance(value, NotApplicable) and value.reason.startswith(MISSING):
+                    continue  # needs another input too (下转 needs 转出机构级别): varying one alone says nothing
+                text = values.short(value, rule.type)
                 if text == values.short(base_value, rule.type):
                     continue
                 found.setdefault((inp.name, text), []).append(_shown(alt, inp.type))
