@@ -28,7 +28,7 @@ class DiffError(Exception):
 @dataclass
 class Change:
     output: str
-    largest_increase: tuple | None = None  # (amount, claim, old outcome, new outcome)
+    largest_increase: tuple | None = None  # (amount, claim, state, old outcome, new outcome, new side's date)
     largest_decrease: tuple | None = None
     status: str = "ok"  # ok | unknown
 
@@ -37,7 +37,7 @@ class Change:
 class DiffReport:
     old: ir.Policy
     new: ir.Policy
-    worse_off: tuple | None = None  # (claim, state, old outcome, new outcome) or None if proved
+    worse_off: tuple | None = None  # (claim, state, old outcome, new outcome, new side's date); None if proved
     worse_status: str = "proved"  # proved | violated | unknown
     changes: list = field(default_factory=list)
     parameter: dict | None = None
@@ -168,13 +168,14 @@ class Differ:
         return best, decided
 
     def replay(self, model) -> tuple:
-        """One claim (each side with its own date when fixed), run through both compiled evaluators."""
+        """One claim (each side with its own service date), run through both compiled evaluators."""
         old_claim = read_claim(self.old_run, model)
         new_claim = {**old_claim, **read_claim(self.new_run, model)}
         state = {name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
                  for name, (n, scale) in self.old_run.state_scaled.items()}
         new_state = {k: v for k, v in state.items() if k in self.new.accumulators}
-        return (old_claim, state, self.compiled[0](old_claim, state), self.compiled[1](new_claim, new_state))
+        return (old_claim, state, self.compiled[0](old_claim, state), self.compiled[1](new_claim, new_state),
+                new_claim.get(self.new.service_date))
 
 
 @dataclass
@@ -278,9 +279,9 @@ def diff_text(report: DiffReport) -> str:
     elif report.worse_status == "unknown":
         out.append("  ? undecided whether someone's fund payment falls: raise --timeout")
     else:
-        claim, state, a, b = report.worse_off
+        claim, state, a, b, new_day = report.worse_off
         out.append("  ✗ someone is worse off under the new policy:")
-        out.append(f"      {example_syntax(old, claim)}")
+        out.append(f"      {example_syntax(old, claim)}{_new_side_date(old, claim, new_day)}")
         if state:
             out.append(f"      state {{ {', '.join(f'{k} = {show(v, old.accumulators[k].type)}' for k, v in state.items())} }}")
         out.append(f"      old: {outputs_text(old, a)}")
@@ -292,10 +293,18 @@ def diff_text(report: DiffReport) -> str:
             if item is None:
                 out.append(f"    {label}: none")
                 continue
-            amount, claim, _, a, b = item
+            amount, claim, _, a, b, new_day = item
             size = show(abs(amount), ir.POINTS if t == ir.RATE else t)  # a ratio changes by points
             at_bound = any(isinstance(v, Decimal) and v * 100 >= MAX_FEN * Decimal("0.99") for v in claim.values())
             bound = " (it grows with the amount: shown at the search bound of 1000万元)" if at_bound else ""
-            out.append(f"    {label}: {size}{bound} — {example_syntax(old, claim)}")
+            out.append(f"    {label}: {size}{bound} — {example_syntax(old, claim)}{_new_side_date(old, claim, new_day)}")
             out.append(f"      old {show(a.outputs[change.output], t)} → new {show(b.outputs[change.output], t)}")
     return "\n".join(out)
+
+
+def _new_side_date(old: ir.Policy, claim: dict, new_day) -> str:
+    """The new side's service date when it is not the old side's: each side's claim falls in its own
+    policy's period (a reform in force from 2023-10-01 against a baseline dated 2023-01-01)."""
+    if new_day is None or new_day == claim.get(old.service_date):
+        return ""
+    return f"   # new side: {old.service_date} = {new_day.isoformat()}"
