@@ -89,6 +89,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0420": ("`--assume {name}`: {reason}", "give the value as a claim would, e.g. 55% or 1200.00"),
     "E0421": ("`quote \"{clause}\"`: nothing in the policy cites clause {clause}", "{hint}"),
     "E0422": ("clause {clause} is quoted twice", "the first quote is at {first}"),
+    "E0423": ("`update {name}` adds an amount that is not always a whole number of fen",
+              "an accumulator of money holds whole fen, as the settlement record does: add a money rule "
+              "(rounded to the fen where it is defined) or write round(…) around the amount"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

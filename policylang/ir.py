@@ -473,3 +473,26 @@ class Policy:
     @property
     def outputs(self) -> tuple:
         return tuple(r for r in self.rules.values() if r.is_output)
+
+
+def in_fen(e: "Expr") -> bool:
+    """True when e's money value is already a whole number of fen, so rounding cannot change it.
+
+    Inputs qualify because claims.py refuses money with more than two decimals; accumulators because
+    every update adds a whole number of fen (the resolver refuses any other amount, E0423).
+    """
+    if isinstance(e, Const):
+        return e.type == MONEY and e.value.as_tuple().exponent >= -2
+    if isinstance(e, (InputRef, AccRef, RuleRef)):
+        return e.type == MONEY
+    if isinstance(e, (BracketsRef, Round, NotApplicable)):
+        return True
+    if isinstance(e, Arith):
+        return e.op in "+-" and in_fen(e.left) and in_fen(e.right)
+    if isinstance(e, MinMax):
+        return all(in_fen(a) for a in e.args)
+    if isinstance(e, If):
+        return in_fen(e.then) and in_fen(e.otherwise)
+    if isinstance(e, Neg):
+        return in_fen(e.operand)
+    return False

@@ -200,7 +200,7 @@ class _Generator:
     def rounded(self, e: ir.Expr, mode: str) -> py.expr:
         """Quantize to the fen inline, unless the value is already in fen."""
         value = self.expr(e)
-        if in_fen(e, self.p):
+        if ir.in_fen(e):
             return value
         method = py.Attribute(value, "quantize", py.Load())
         return py.Call(method, [_name("FEN"), _const(MODES[mode]), _name("ROUNDING")], [])
@@ -389,7 +389,7 @@ class _Generator:
             return self.guarded(e.cond, target, [py.If(self.plain(e.cond), then, other)])
         if isinstance(e, (ir.TableRef, ir.BracketsRef)) and all(self.strict(a) for a in _lookup_args(e, self.p)):
             lookup = self.plain_lookup(e)
-            if money and not in_fen(e, self.p):
+            if money and not ir.in_fen(e):
                 return None
             return self.guarded_all(_lookup_args(e, self.p), target, [_assign(target, lookup)])
         if self.strict(e):
@@ -528,28 +528,6 @@ def _lookup_args(e, policy) -> list:
         return list(e.args)
     b = policy.brackets[e.name]
     return [b.on] + ([b.cumulative] if b.cumulative is not None else [])
-
-
-def in_fen(e: ir.Expr, policy: ir.Policy) -> bool:
-    """True when e's money value is already a whole number of fen, so rounding cannot change it.
-
-    Inputs and accumulators qualify because claims.py refuses money with more than two decimals.
-    """
-    if isinstance(e, ir.Const):
-        return e.type == ir.MONEY and e.value.as_tuple().exponent >= -2
-    if isinstance(e, (ir.InputRef, ir.AccRef, ir.RuleRef)):
-        return e.type == ir.MONEY
-    if isinstance(e, (ir.BracketsRef, ir.Round, ir.NotApplicable)):
-        return True
-    if isinstance(e, ir.Arith):
-        return e.op in "+-" and in_fen(e.left, policy) and in_fen(e.right, policy)
-    if isinstance(e, ir.MinMax):
-        return all(in_fen(a, policy) for a in e.args)
-    if isinstance(e, ir.If):
-        return in_fen(e.then, policy) and in_fen(e.otherwise, policy)
-    if isinstance(e, ir.Neg):
-        return in_fen(e.operand, policy)
-    return False
 
 
 _CMP = {"==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt, ">=": py.GtE}

@@ -17,7 +17,6 @@ from decimal import Decimal
 import z3
 
 from policylang import ir
-from policylang.backends.python import in_fen
 from policylang.runtime import missing_input
 
 MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
@@ -228,7 +227,7 @@ class Run:
             value = self.versioned(name, rule.versions, lambda v: self.expr(v.expr), rule.type)
             self.guard = saved
             if rule.type == ir.MONEY:
-                exact, rounds = value.v, not all(in_fen(v.expr, self.p) for v in rule.versions)
+                exact, rounds = value.v, not all(ir.in_fen(v.expr) for v in rule.versions)
                 if rounds:
                     value = V(round_fen(value.v, rule.rounding), value.na, value.why)
                 value = self.named(name, value)
@@ -291,12 +290,16 @@ class Run:
         return V(self.enc.const(row.output.value, t), z3.BoolVal(False), z3.IntVal(0))
 
     def brackets(self, e: ir.BracketsRef) -> V:
-        """Named and remembered like a money rule: a bracket reads the same amounts wherever it is used."""
+        """Named and remembered like a money rule: a bracket reads the same amounts wherever it is used.
+
+        Its `on` and `cumulative` are encoded at every use all the same: a table they read records its
+        site under the guard of each use, so a gap reached only through a later use is still checked.
+        """
+        b = self.p.brackets[e.name]
+        amount = self.expr(b.on)
+        base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False),
+                                                                           z3.IntVal(0))
         if e.name not in self.bracket_values:
-            b = self.p.brackets[e.name]
-            amount = self.expr(b.on)
-            base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False),
-                                                                               z3.IntVal(0))
             exact = {}
 
             def body(version):
@@ -304,7 +307,9 @@ class Run:
                 return V(round_fen(exact[version], b.rounding), z3.BoolVal(False), z3.IntVal(0))
 
             inner = self.named(b.name, self.versioned(b.name, b.versions, body, ir.MONEY))
-            if len(exact) == 1:  # one version: its rounding takes part in the lemmas of rounded rules
+            if len(exact) == 1 and b.versions[0].validity == ir.ALWAYS:
+                # one undated version: the named value is round(exact) on every date, so its rounding can
+                # take part in the lemmas of rounded rules (a dated one is 0 outside its dates)
                 self.roundings[b.name] = (*exact.values(), inner.v, b.rounding)
             parts = [amount, base]
             self.bracket_values[e.name] = V(inner.v, z3.Or(any_na(parts), inner.na),
@@ -374,7 +379,7 @@ class Run:
             return V(value, any_na(args), first_reason(args))
         if kind is ir.Round:
             x = self.expr(e.operand)
-            return V(x.v if in_fen(e.operand, self.p) else round_fen(x.v, e.mode), x.na, x.why)
+            return V(x.v if ir.in_fen(e.operand) else round_fen(x.v, e.mode), x.na, x.why)
         if kind is ir.NotApplicable:
             return V(dummy(e.type), z3.BoolVal(True), self.enc.reasons.id(e.reason))
         if kind is ir.Side:

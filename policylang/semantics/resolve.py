@@ -431,6 +431,8 @@ class Resolver:
             amount = checker.check(d.amount)
         else:
             amount = checker.expect(d.amount, acc_type)
+            if acc_type == ir.MONEY and not ir.in_fen(amount):  # 政策范围内费用 × 50% can be 0.005 元
+                self.error("E0423", d.amount.span, name=d.target)
         when = checker.condition(d.when) if d.when is not None else None
         return ir.Update(d.target, amount, when, d.clause, d.span)
 
