@@ -356,39 +356,29 @@ class Checker:
 
     def direct(self, name: str) -> tuple[list, list]:
         """The rules a rule reads directly (through the brackets it reads too), and those brackets."""
-        rules, brackets = [], []
-        for v in self.p.rules[name].versions:
-            for node in walk(v.expr):
-                exprs = [node]
-                if isinstance(node, ir.BracketsRef):
-                    b = self.p.brackets[node.name]
-                    exprs = [b.on] + ([b.cumulative] if b.cumulative is not None else [])
-                    brackets += [node.name] if node.name not in brackets else []
-                for e in exprs:
-                    for inner in walk(e):
-                        if isinstance(inner, ir.RuleRef) and inner.name not in rules:
-                            rules.append(inner.name)
-        return rules, brackets
+        nodes = [n for v in self.p.rules[name].versions for n in self._nodes(v.expr)]
+        rules = [n.name for n in nodes if isinstance(n, ir.RuleRef)]
+        brackets = [n.name for n in nodes if isinstance(n, ir.BracketsRef)]
+        return list(dict.fromkeys(rules)), list(dict.fromkeys(brackets))
 
     def reads(self, name: str, inp: str) -> bool:
         """Whether a rule reads an input, through the rules, tables and brackets it reads."""
         key = (name, inp)
         if key not in self._reads:
-            self._reads[key] = False  # (rules are acyclic; this only guards the recursion)
-            self._reads[key] = any(self._expr_reads(v.expr, inp) for v in self.p.rules[name].versions)
+            self._reads[key] = any((isinstance(n, ir.InputRef) and n.name == inp)
+                                   or (isinstance(n, ir.RuleRef) and self.reads(n.name, inp))
+                                   for v in self.p.rules[name].versions for n in self._nodes(v.expr))
         return self._reads[key]
 
-    def _expr_reads(self, e, inp: str) -> bool:
+    def _nodes(self, e):
+        """e's sub-expressions, and those of the `on` and `cumulative` of each bracket it reads."""
         for node in walk(e):
-            if isinstance(node, ir.InputRef) and node.name == inp:
-                return True
-            if isinstance(node, ir.RuleRef) and self.reads(node.name, inp):
-                return True
+            yield node
             if isinstance(node, ir.BracketsRef):
                 b = self.p.brackets[node.name]
-                if self._expr_reads(b.on, inp) or (b.cumulative is not None and self._expr_reads(b.cumulative, inp)):
-                    return True
-        return False
+                yield from walk(b.on)
+                if b.cumulative is not None:
+                    yield from walk(b.cumulative)
 
     def table_goals(self, table: ir.Table) -> list:
         goals = []

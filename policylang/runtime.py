@@ -109,8 +109,16 @@ def no_version(name: str, day) -> NotApplicable:
     return NotApplicable(f"`{name}` 在 {day.isoformat()} 没有有效版本")
 
 
+MISSING_INPUT = "缺少输入"
+
+
 def missing_input(name: str) -> NotApplicable:
-    return NotApplicable(f"缺少输入 `{name}`")
+    return NotApplicable(f"{MISSING_INPUT} `{name}`")
+
+
+def is_missing_input(value) -> bool:
+    """Whether a value is not applicable only because the claim did not give an input."""
+    return isinstance(value, NotApplicable) and value.reason.startswith(f"{MISSING_INPUT} `")
 
 
 def out_of_force(day, in_force) -> str:

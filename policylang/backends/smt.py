@@ -389,13 +389,8 @@ class Run:
 
 def definitions(runs) -> list:
     """The definitions of every money rule the runs (and the runs they compare with) encoded."""
-    seen, out = [], []
-    for run in runs:
-        for r in [run, *run.sides.values()]:
-            if not any(r is s for s in seen):
-                seen.append(r)
-                out += r.definitions
-    return out
+    unique = {id(r): r for run in runs for r in [run, *run.sides.values()]}
+    return [d for r in unique.values() for d in r.definitions]
 
 
 def rounding_lemmas(a: "Run", b: "Run") -> list:

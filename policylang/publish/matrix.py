@@ -24,7 +24,7 @@ from policylang.backends.interpreter import Interpreter
 from policylang.evaluators import evaluator
 from policylang.platform import OUTPUT_NAMES
 from policylang.publish import values
-from policylang.runtime import NotApplicable, missing_input
+from policylang.runtime import NotApplicable, is_missing_input
 from policylang.testing import mentioned_members, policy_expressions, walk
 
 ROW_FIELDS = ("insutype", "med_type")  # 险种, 就诊类型
@@ -33,7 +33,6 @@ AMOUNT = Decimal("1000.00")  # a representative 政策范围内费用 (and any o
 SEARCH_LIMIT = 600  # claims tried per cell before giving up on finding one in scope
 FALLBACK_DAY = datetime.date(2024, 1, 1)
 ABSENT = object()
-MISSING = missing_input("").reason.split("`")[0]  # how the runtime says an input was not given
 
 
 @dataclass
@@ -263,7 +262,7 @@ class _Builder:
                 if not ok:
                     continue
                 value = outputs[rule.name]
-                if isinstance(value, NotApplicable) and value.reason.startswith(MISSING):
+                if is_missing_input(value):
                     continue  # needs another input too (下转 needs 转出机构级别): varying one alone says nothing
                 text = values.short(value, rule.type)
                 if text == values.short(base_value, rule.type):
