@@ -17,8 +17,9 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import (Encoder, Run, cell_match, decide, definitions, read_claim, rounding_lemmas,
-                                     shift_lemmas, sort_of, validity_test)
+from policylang.backends.smt import (Encoder, Run, cell_match, definitions, read_claim, rounding_lemmas, shift_lemmas,
+                                     sort_of, validity_test)
+from policylang.backends.solving import SPENT, Budget, decide, optimize
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -107,9 +108,12 @@ class Goal:
 
 
 class Checker:
-    def __init__(self, policy: ir.Policy, timeout: float = 10.0):
+    def __init__(self, policy: ir.Policy, timeout: float = 10.0, budget: Budget | None = None, progress=None):
         self.p = policy
         self.timeout_ms = int(timeout * 1000)
+        self.budget = budget or Budget(None)  # the whole run's allowance, shared by every policy of the run
+        self.progress = progress  # progress(goal name, what the solver is doing), for the progress line
+        self.asking = ""  # the goal whose question is with the solver
         self.enc = Encoder(policy)
         self.interpreter = Interpreter(policy)
         self.compiled = compile_policy(policy)
@@ -496,6 +500,7 @@ class Checker:
     # ------------------------------------------------------------------ solving
     def solve(self, goal: Goal) -> Result:
         started = time.perf_counter()
+        self.asking = goal.name
         extra = [c for _, run in goal.runs for c in self.reachable(run)] if goal.assume_state else []
         runs = [run for _, run in goal.runs]
         runs += [side for run in runs for side in run.sides.values() if side not in runs]
@@ -503,14 +508,14 @@ class Checker:
         extra += [f for f in (fact(run) for fact in self.facts for run in runs) if f is not None]
         extra += definitions(runs)  # last: the facts above may have encoded more rules
         for step in goal.steps:
-            if decide([*extra, step.violation], self.timeout_ms // STEP_SHARE)[0] == z3.unsat:
+            if self.decide([*extra, step.violation], self.timeout_ms // STEP_SHARE, step.what)[0] == z3.unsat:
                 extra.append(step.lemma)
-        verdict, first_model, why = decide([*extra, goal.violation], self.timeout_ms)
+        verdict, first_model, why = self.decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
             return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
         if verdict == z3.unknown:
-            return Result(goal.rule, goal.name, goal.span, "unknown",
-                          f"the solver could not decide ({why}); raise --timeout",
+            hint = "raise --budget" if why == SPENT else "raise --timeout"
+            return Result(goal.rule, goal.name, goal.span, "unknown", f"the solver could not decide ({why}); {hint}",
                           seconds=time.perf_counter() - started)
         model = self.nicer_model(goal, extra) or first_model
         example = self.counterexample(goal, model)
@@ -522,6 +527,14 @@ class Checker:
                           "with the claim below", raw, seconds=seconds)
         return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
 
+    def decide(self, formulas, timeout_ms: int, what: str = ""):
+        """decide() on the run's budget, telling the progress line which question is with the solver."""
+        question = f"{self.asking}: {what}" if what else self.asking
+        on_round = None
+        if self.progress is not None:
+            on_round = lambda strategy, rnd: self.progress(question, f"{strategy}, round {rnd + 1}")  # noqa: E731
+        return decide(formulas, timeout_ms, self.budget, on_round)
+
     def nicer_model(self, goal: Goal, extra: list):
         """Prefer whole hundreds of yuan, then whole yuan, the smallest amounts, optional inputs left out."""
         amounts = [n for _, run in goal.runs for name, (n, scale) in run.scaled.items()
@@ -529,19 +542,14 @@ class Checker:
         amounts += [n for _, run in goal.runs[:1] for n, scale in run.state_scaled.values() if scale == 100]
         if not amounts:
             return None
-        for step in (10000, 100, 1):
-            opt = z3.Optimize()
-            opt.set("timeout", max(self.timeout_ms // 3, 300))  # three tiers: the whole search stays within --timeout
-            opt.add(*extra, goal.violation, *[n % step == 0 for n in amounts])
-            for _, run in goal.runs:
-                for present in run.present.values():
-                    if present is not None:
-                        opt.add_soft(z3.Not(present))
-            opt.minimize(z3.Sum([z3.If(n >= 0, n, -n) for n in amounts]))  # state may be negative: closest to 0
-            for term in self.tie_breakers(goal):  # lexicographic: one optimum, so the same answer every run
-                opt.minimize(term)
-            if opt.check() == z3.sat:
-                return opt.model()
+        soft = [z3.Not(present) for _, run in goal.runs for present in run.present.values() if present is not None]
+        objectives = [z3.Sum([z3.If(n >= 0, n, -n) for n in amounts]),  # state may be negative: closest to 0
+                      *self.tie_breakers(goal)]  # lexicographic: one optimum, so the same answer every run
+        for step in (10000, 100, 1):  # three tiers: the whole search stays within --timeout
+            model = optimize([*extra, goal.violation, *[n % step == 0 for n in amounts]], soft, objectives,
+                             self.timeout_ms // 3, self.budget)
+            if model is not None:
+                return model
         return None
 
     def tie_breakers(self, goal: Goal) -> list:
@@ -591,7 +599,9 @@ class Checker:
                                     zip(row.cells, cols, table.column_types)]) for row in version.rows]
                 for i, row in enumerate(version.rows):
                     started = time.perf_counter()
-                    verdict, _, _ = decide([*domain, matches[i], *[z3.Not(m) for m in matches[:i]]], self.timeout_ms)
+                    self.asking = f"table `{table.name}` row {row.index} can fire"
+                    verdict, _, _ = self.decide([*domain, matches[i], *[z3.Not(m) for m in matches[:i]]],
+                                                self.timeout_ms)
                     seconds = time.perf_counter() - started
                     dated = f" (version {version.validity})" if len(table.versions) > 1 else ""
                     name = f"table `{table.name}` row {row.index}{dated} can fire"
@@ -651,5 +661,5 @@ def _domain(enc: Encoder, col, t: ir.Type) -> list:
     return []
 
 
-def check_policy(policy: ir.Policy, timeout: float = 10.0) -> Report:
-    return Checker(policy, timeout).run()
+def check_policy(policy: ir.Policy, timeout: float = 10.0, budget: Budget | None = None, progress=None) -> Report:
+    return Checker(policy, timeout, budget, progress).run()

@@ -21,11 +21,11 @@ from policylang.pipeline import load_policy
 digest = hashlib.sha256()
 solve = check.decide
 
-def recording(formulas, timeout_ms):
+def recording(formulas, timeout_ms, *args):
     solver = z3.Solver()
     solver.add(*formulas)
     digest.update(solver.sexpr().encode())
-    return solve(formulas, timeout_ms)
+    return solve(formulas, timeout_ms, *args)
 
 check.decide = recording
 report = check.check_policy(load_policy(sys.argv[1]), 2.0)

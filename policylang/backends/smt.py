@@ -17,6 +17,7 @@ from decimal import Decimal
 import z3
 
 from policylang import ir
+from policylang.backends.solving import decide  # noqa: F401  (re-exported: check and diff ask through it)
 from policylang.runtime import missing_input
 
 MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
@@ -424,61 +425,6 @@ def shift_lemmas(a: "Run", b: "Run", name: str, growth) -> list:
 
 
 # ---- helpers ------------------------------------------------------------------------------
-# The solver's resource count per second of --timeout. Budgets are counted in resource units, not
-# seconds, so a check decides the same way on a loaded CI machine as on an idle laptop; the wall
-# clock is only a safety net (three times the budget), hit when a machine is far slower than
-# calibrated. (Measured here: 4–15 million units per second on hard goals, more on easy ones.)
-RLIMIT_PER_SECOND = 4_000_000
-
-
-def _legacy_arith(solver):
-    solver.set("arith.solver", 2)
-    return solver
-
-
-def _simplified():
-    return z3.Then("simplify", "propagate-values", "ctx-simplify", "smt").solver()
-
-
-# Measured on the policies in policies/ (淄博 before its amounts were named fen): no single configuration decides every
-# goal quickly. The default settles most goals at once, so it goes first with a small share;
-# simplification plus the legacy arithmetic solver settles rounded stage chains (大病 → 救助) where
-# the default gives up; the default with more budget decides monotonicity of rounded products that
-# the second cannot; the others each settle a few goals that all the rest leave undecided.
-# (name, make, share of the budget)
-STRATEGIES = (
-    ("default", z3.Solver, 1),
-    ("simplified, legacy arithmetic", lambda: _legacy_arith(_simplified()), 2),
-    ("simplified", _simplified, 2),
-    ("if-then-else eliminated", lambda: z3.Then("simplify", "elim-term-ite", "solve-eqs", "smt").solver(), 1),
-    ("sums of monomials", lambda: z3.Then(z3.With("simplify", arith_lhs=True, som=True), "propagate-values",
-                                          "solve-eqs", "elim-term-ite", "smt").solver(), 1),
-    ("default", z3.Solver, 2),
-    ("legacy arithmetic", lambda: _legacy_arith(z3.Solver()), 1),
-)
-
-
-def decide(formulas, timeout_ms: int):
-    """(verdict, model, why unknown): each strategy in turn with its share of the budget.
-
-    Deterministic for a given formula: the budget is the solver's resource count (rlimit).
-    """
-    total = sum(share for *_, share in STRATEGIES)
-    budget = timeout_ms / 1000 * RLIMIT_PER_SECOND / total
-    reasons = []
-
-    for _, make, share in STRATEGIES:
-        solver = make()
-        solver.set("rlimit", max(int(budget * share), 100_000))
-        solver.set("timeout", max(int(3 * timeout_ms * share / total), 300))
-        solver.add(*formulas)
-        verdict = solver.check()
-        if verdict != z3.unknown:
-            return verdict, solver.model() if verdict == z3.sat else None, ""
-        reasons.append(solver.reason_unknown())
-    return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
-
-
 def validity_test(v: ir.Validity, day):
     tests = []
     if v.start is not None:
