@@ -62,6 +62,9 @@ def _assumptions(pairs) -> dict:
 TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
                        help="Solver budget per question, in seconds of a calibrated resource count (the same "
                             "verdict on every machine); an undecided one is reported, never counted as proved.")
+BUDGET = click.option("--budget", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+                      help="Solver budget for all the questions about one policy, in the same seconds as --timeout: "
+                           "what is left undecided when it is spent is reported as undecided, so a run always ends.")
 ASSUME = click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
                       help="Override a named assumption without editing the policy (repeatable).")
 
@@ -158,15 +161,20 @@ def test_command(paths, show_coverage, assume):
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @TIMEOUT
+@BUDGET
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
 @ASSUME
-def check_command(paths, fmt, timeout, output, assume):
+def check_command(paths, fmt, timeout, budget, output, assume):
     """Parse, type-check, run examples, and prove built-in checks and properties (default: policies/)."""
     from policylang import report as render
     from policylang.check import check_policy
+    from policylang.progress import solver_line
 
     policies, problems = _load_all(paths, assume)
-    reports = [check_policy(policy, timeout) for policy in policies]
+    reports = []
+    for policy in policies:
+        with solver_line(Path(policy.file).name) as progress:
+            reports.append(check_policy(policy, timeout, budget, progress))
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
@@ -222,10 +230,11 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
 @click.option("--no-check", "no_check", is_flag=True,
               help="Do not run the checker: properties show 未检查 (fast, deterministic).")
 @TIMEOUT
+@BUDGET
 @click.option("--templates", type=click.Path(exists=True, file_okay=False),
               help="A directory of templates that replace the package's templates of the same name.")
 @ASSUME
-def docs_command(paths, out, no_check, timeout, templates, assume):
+def docs_command(paths, out, no_check, timeout, budget, templates, assume):
     """Render a static site (政策解读) for the policies in PATHS (default: policies/): one HTML and one
     Markdown page per policy, an index and a comparison page."""
     from policylang.publish.site import SiteError, build_pages, write_site
@@ -233,7 +242,7 @@ def docs_command(paths, out, no_check, timeout, templates, assume):
     policies, problems = _load_all(paths, assume)
     if policies:
         try:
-            site = build_pages(policies, check=not no_check, timeout=timeout,
+            site = build_pages(policies, check=not no_check, timeout=timeout, budget=budget,
                                load=lambda p: load_policy(p, _assumptions(assume)))
             written = write_site(site, Path(out), Path(templates) if templates else None)
         except SiteError as exc:

@@ -132,31 +132,6 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
     return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
 
 
-def optimize(formulas, soft: list, objectives: list, timeout_ms: int, budget: Budget = UNBOUNDED):
-    """A model of formulas minimising each objective in turn (lexicographic), preferring the soft
-    constraints; None if none is found within the budget. Deterministic like decide."""
-    units = min(units_for(timeout_ms), budget.left)
-    if units < MIN_UNITS or not formulas:
-        return None
-    ctx = z3.Context()
-    opt = z3.Optimize(ctx=ctx)
-    opt.set("rlimit", int(units))
-    opt.set("timeout", max(int(WALL_SAFETY * units / RLIMIT_PER_SECOND * 1000), 1000))
-    opt.add(*[f.translate(ctx) for f in formulas])
-    for s in soft:
-        opt.add_soft(s.translate(ctx))
-    for term in objectives:
-        opt.minimize(term.translate(ctx))
-    verdict = opt.check()
-    budget.charge(units if verdict != z3.sat else min(_count(opt), units) or units)
-    if verdict != z3.sat:
-        return None
-    model = opt.model()
-    if not z3.is_true(model.eval(z3.And(*[f.translate(ctx) for f in formulas]), model_completion=True)):
-        return None
-    return model.translate(formulas[0].ctx)
-
-
 def _count(solver) -> int:
     """The resource units the solver's context has used (Z3 reports it as a statistic)."""
     try:

@@ -43,14 +43,14 @@ def slugs_for(policies: list) -> dict:
 
 
 def build_pages(policies: list, check: bool = True, timeout: float = 10.0, charts: bool = True,
-                load=None) -> Site:
+                load=None, budget: float | None = None) -> Site:
     """Every policy's page data: checker run (unless `check` is false), chart drawn (if available)."""
-    from policylang.check import check_policy
+    from policylang.check import DEFAULT_BUDGET, check_policy
 
     slugs = slugs_for(policies)
     site = Site([])
     for policy in policies:
-        report = check_policy(policy, timeout) if check else None
+        report = check_policy(policy, timeout, budget or DEFAULT_BUDGET) if check else None
         svg = None
         if charts:
             svg, warning = chart_svg(policy)
