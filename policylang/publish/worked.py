@@ -3,7 +3,7 @@
 Every step is what the reference interpreter did for the claim, read from its trace: the rules in
 the order it computed them (政策范围内费用 → 起付线 → 比例 → 限额 → 统筹支付), the table rows, bands and
 versions that fired, the accumulators it updated; then the platform's totals (基金支付合计, 个人负担)
-from `claims.setlinfo`. A rule's line shows the branch that applied, why, its formula in words and the
+from `claims.setlinfo`, with any fund stage the claim carries (a later-stage policy's hifp_pay). A rule's line shows the branch that applied, why, its formula in words and the
 same formula with the claim's numbers in it, and the result.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from decimal import Decimal, localcontext
 from policylang import ir
 from policylang.backends.interpreter import Interpreter, Trace
 from policylang.claims import Claim, setlinfo
+from policylang.platform import OUTPUT_NAMES, is_fund, sources
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
 from policylang.testing import Years, compare
@@ -208,11 +209,18 @@ def _numbers(run, e: ir.Expr, level: int = 0) -> str:
 
 
 def _totals(policy: ir.Policy, claim: dict, outcome) -> list:
-    """基金支付合计 and 个人负担, as the platform's setlinfo computes them."""
+    """基金支付合计 and 个人负担, as the platform's setlinfo computes them; a fund stage read from the claim
+    (an earlier stage this policy does not compute) is shown first, so the sum can be followed."""
     info, _ = setlinfo(policy, Claim("example", claim, {}, {}), outcome)
     out = []
-    for key, label in (("medfee_sumamt", "医疗费总额"), ("fund_pay_sumamt", "基金支付合计"),
-                       ("psn_part_amt", "个人负担")):
+    if info.get("medfee_sumamt") is not None:
+        out.append(("医疗费总额", values.money(Decimal(info["medfee_sumamt"]))))
+    for source in sources(policy):
+        if source.kind == "input" and is_fund(source.platform):
+            shown = info.get(source.platform)
+            label = f"{OUTPUT_NAMES[source.platform][0]}（{source.platform}，结算单已给）"
+            out.append((label, values.money(Decimal(shown)) if shown is not None else "不适用"))
+    for key, label in (("fund_pay_sumamt", "基金支付合计"), ("psn_part_amt", "个人负担")):
         if info.get(key) is not None:
             out.append((label, values.money(Decimal(info[key]))))
     return out
