@@ -140,6 +140,19 @@ class ClaimReader:
                                      f"({inscp + sum(parts)})"))
 
 
+def typed_claim_errors(policy: ir.Policy, values: dict, position: str) -> list[ClaimError]:
+    """What the edge refuses in a claim whose values are already typed (an example's constants): the
+    checks `ClaimReader.read` makes after reading each field — no negative amount, the amounts add
+    up, every constraint holds — so an example can only show a claim `eval` would accept."""
+    errors = [ClaimError(position, name, f"negative amount {value}") for name, value in values.items()
+              if policy.inputs[name].type == ir.MONEY and value < 0]
+    reader = ClaimReader(policy)
+    reader.check_amounts(values, position, errors)
+    if not errors:
+        reader.check_constraints(values, position, errors)
+    return errors
+
+
 def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
     """One field's text or JSON value → the IR's value for type t, or ValueError saying why."""
     if t.name == "money":
@@ -354,4 +367,5 @@ def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, d
     return out, na
 
 
-__all__ = ["ClaimReader", "Claim", "ClaimError", "read_records", "result_record", "InvalidOperation"]
+__all__ = ["ClaimReader", "Claim", "ClaimError", "read_records", "result_record", "typed_claim_errors",
+           "InvalidOperation"]

@@ -135,9 +135,9 @@ def test_command(paths, show_coverage, assume):
             status = "PASS" if result.passed else "FAIL"
             click.echo(f"  {status} {result.example.name}" + ("" if result.passed else f"  ({span})"))
             for step in result.steps:
-                for m in step.mismatches:
-                    where = f"claim {step.number}: " if len(result.steps) > 1 else ""
-                    click.echo(f"       {where}{m.name}: expected {m.expected}, actual {m.actual}")
+                for problem in step.problems:
+                    where = f"claim {step.number}: " if len(result.example.steps) > 1 else ""
+                    click.echo(f"       {where}{problem}")
             passed += result.passed
             failed += not result.passed
         if show_coverage:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from policylang import ir
 from policylang.backends.interpreter import Interpreter, Trace
+from policylang.claims import typed_claim_errors
 from policylang.diagnostics import SourceCache
 from policylang.evaluators import evaluator
 from policylang.runtime import NotApplicable, Outcome
@@ -35,6 +36,21 @@ class Mismatch:
     expected: str
     actual: str
 
+    def __str__(self) -> str:
+        return f"{self.name}: expected {self.expected}, actual {self.actual}"
+
+
+@dataclass
+class InvalidClaim:
+    """An example's claim that `eval` would refuse (a broken constraint, amounts that do not add up):
+    the step fails with the edge's message and is not evaluated."""
+
+    message: str
+    where: str  # "constraint at FILE:LINE:COL", or the field
+
+    def __str__(self) -> str:
+        return f"invalid claim: {self.message} ({self.where})"
+
 
 @dataclass
 class StepResult:
@@ -42,10 +58,16 @@ class StepResult:
     span: object
     mismatches: list = field(default_factory=list)
     outcome: Outcome | None = None
+    invalid: list = field(default_factory=list)  # InvalidClaim: the claim was refused, not evaluated
 
     @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.invalid
+
+    @property
+    def problems(self) -> list:
+        """Everything wrong with the step, in the order to report it."""
+        return self.invalid + self.mismatches
 
 
 @dataclass
@@ -81,14 +103,20 @@ def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = No
                 compiled=None) -> ExampleResult:
     """Steps run in the order written; the state block is the year-to-date before the first claim.
 
-    The interpreter gives the answer; with `compiled`, the compiled evaluator must agree
-    or the step fails as an internal error.
+    A claim `eval` would refuse (claim_problems) fails its step and ends the example: it is not
+    evaluated, and the later claims would only report what the state it never left changes. The
+    interpreter gives the answer; with `compiled`, the compiled evaluator must agree or the step
+    fails as an internal error.
     """
     interpreter = Interpreter(policy)
     years = Years(policy, example)
     results = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
+        invalid = claim_problems(policy, claim)
+        if invalid:
+            results.append(StepResult(number, step.span, invalid=invalid))
+            break
         state = years.before(claim)
         outcome, values = interpreter.evaluate_all(claim, state, trace)
         years.after(claim, outcome.state)
@@ -100,6 +128,12 @@ def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = No
                                            repr(outcome), repr(other)))
         results.append(StepResult(number, step.span, mismatches, outcome))
     return ExampleResult(example, results)
+
+
+def claim_problems(policy: ir.Policy, claim: dict) -> list[InvalidClaim]:
+    """Why the settlement edge would refuse an example's claim (constraints, amounts), if it would."""
+    return [InvalidClaim(e.message, e.hint or f"field `{e.field}`")
+            for e in typed_claim_errors(policy, claim, "example")]
 
 
 def compare(policy: ir.Policy, step: ir.ExampleStep, outcome: Outcome, values: dict) -> list:

@@ -17,7 +17,7 @@ from policylang.claims import Claim, setlinfo
 from policylang.platform import OUTPUT_NAMES, is_fund, sources
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
-from policylang.testing import Years, compare
+from policylang.testing import Years, claim_problems, compare
 
 
 @dataclass
@@ -70,6 +70,10 @@ def _example(policy: ir.Policy, interpreter: Interpreter, example: ir.Example) -
     steps = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
+        invalid = claim_problems(policy, claim)
+        if invalid:  # as `policylang test`: a claim `eval` refuses is not worked out, and the example stops
+            steps.append(_refused(policy, number, step, invalid))
+            break
         state = years.before(claim)
         trace = Trace()
         outcome = interpreter.evaluate(claim, state, trace)
@@ -100,6 +104,13 @@ def _step(policy, interpreter, number, step, claim, state, outcome, trace, all_v
         expectations.append(Expectation("不适用本政策", "不适用", False, "适用"))
     lines, updates = _lines(policy, interpreter, claim, state, trace)
     return Step(number, inputs, before, True, None, lines, updates, _totals(policy, claim, outcome), expectations)
+
+
+def _refused(policy, number, step, invalid) -> Step:
+    inputs = [(name, values.show(value, policy.inputs[name].type)) for name, value, _ in step.inputs]
+    shown = "；".join(f"{p.message}（{p.where}）" for p in invalid)
+    return Step(number, inputs, [], False, f"结算时不受理此次就诊：{shown}", [], [], [],
+                [Expectation("就诊数据有效", "满足全部约束", False, shown)])
 
 
 def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
