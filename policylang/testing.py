@@ -267,13 +267,8 @@ def _version_gaps(definition, versions_seen) -> list:
 def walk(e):
     """Every sub-expression of e, e included."""
     yield e
-    for attr in ("left", "right", "operand", "cond", "then", "otherwise"):
-        child = getattr(e, attr, None)
-        if child is not None and not isinstance(child, (str, bool)):
-            yield from walk(child)
-    if isinstance(e, (ir.MinMax, ir.TableRef)):
-        for a in e.args:
-            yield from walk(a)
+    for child in _children(e):
+        yield from walk(child)
 
 
 def policy_expressions(policy: ir.Policy):
@@ -338,6 +333,7 @@ def _collect(e, policy: ir.Policy, out: list, condition: bool) -> None:
 
 
 def _children(e):
+    """The direct sub-expressions of e."""
     for attr in ("left", "right", "operand", "cond", "then", "otherwise"):
         child = getattr(e, attr, None)
         if child is not None and not isinstance(child, (str, bool)):

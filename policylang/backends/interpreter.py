@@ -250,4 +250,4 @@ def cell_matches(cell: ir.Cell, value) -> bool:
     raise TypeError(f"unknown cell kind {kind}")
 
 
-__all__ = ["Interpreter", "Trace", "SELF_RECORDING", "cell_matches", "Decimal"]
+__all__ = ["Interpreter", "Trace", "cell_matches", "Decimal"]
