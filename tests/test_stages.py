@@ -99,3 +99,11 @@ def test_a_stage_input_has_the_platform_type():
     found = codes(HEADER + "input 基本医保支付: rate field hifp_pay\noutput x: money = 政策范围内费用\n")
     assert [(c, line) for c, line, _ in found] == [("E0312", 8)]
     assert "input `基本医保支付` read from `hifp_pay` (统筹基金支出) cannot be a rate" in found[0][2]
+
+
+def test_one_field_fills_one_input():
+    """Two inputs read from one claim field: the claim would fill one, and setlinfo count the stage twice."""
+    found = codes(HEADER + "input 基本医保支付: money field hifp_pay\ninput 统筹已付: money field hifp_pay\n"
+                           "output 大病: money as hifmi_pay = (政策范围内费用 - 基本医保支付) × 50%\n")
+    assert [(c, line) for c, line, _ in found] == [("E0425", 9)]
+    assert "field `hifp_pay` is given to both input `基本医保支付` (bad.pol:8:1) and input `统筹已付`" in found[0][2]

@@ -553,16 +553,23 @@ class Resolver:
         return tuple(quotes.values())
 
     def check_platform_names(self, rules, inputs):
-        """Each settlement name has one source: one output (E0413), or one input's field, of the type the
-        platform gives it (E0312), never both an input and an output (E0424): setlinfo would carry two
-        different amounts under one name, and the stage would count twice or not at all."""
+        """Each settlement name has one source: one output (E0413), or one input's field (a field names one
+        input, E0425), of the type the platform gives it (E0312), never both an input and an output
+        (E0424): setlinfo would carry two different amounts under one name, and the stage would count
+        twice or not at all."""
         seen = {}
         for r in rules.values():
             if r.platform:
                 if r.platform in seen:
                     self.error("E0413", r.span, platform=r.platform, first=seen[r.platform], second=r.name)
                 seen[r.platform] = r.name
+        fields = {}
         for inp in inputs.values():
+            if inp.field in fields:  # a claim's key would fill one of them, and setlinfo count the stage twice
+                self.error("E0425", inp.span, field=inp.field, first=fields[inp.field].name, second=inp.name,
+                           where=self.where(fields[inp.field].span))
+            elif inp.field:
+                fields[inp.field] = inp
             if inp.field not in OUTPUT_NAMES:
                 continue
             chinese, kind = OUTPUT_NAMES[inp.field]
