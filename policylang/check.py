@@ -28,6 +28,7 @@ from policylang.testing import run_examples, show, walk
 # Stable rule ids (SARIF ruleId): never renumber, only add.
 RULES = {
     "PL001": ("example", "An example's expected value differs from the computed one."),
+    "PL002": ("example-invalid", "An example's claim breaks a constraint or the claim rules: `eval` would refuse it."),
     "PL101": ("rate-range", "A rate lies outside [0%, 100%]."),
     "PL102": ("fund-range", "A fund payment lies outside [0, 政策范围内费用]."),
     "PL103": ("negative-amount", "An amount of money is negative."),
@@ -197,11 +198,12 @@ class Checker:
             out.append(Result("PL001", f"{passed} example(s) give their expected values", self.p.meta.span, "proved"))
             # (PL001 is the examples check; a failing example is its finding)
         for result in results:
-            if not result.passed:
-                several = len(result.steps) > 1
-                wrong = "; ".join(f"{f'claim {s.number}: ' if several else ''}{m.name}: expected {m.expected}, "
-                                  f"actual {m.actual}" for s in result.steps for m in s.mismatches)
-                out.append(Result("PL001", result.example.name, result.example.span, "violated", wrong))
+            several = len(result.example.steps) > 1
+            for rule, kind in (("PL002", "invalid"), ("PL001", "mismatches")):
+                found = "; ".join(f"{f'claim {s.number}: ' if several else ''}{p}"
+                                  for s in result.steps for p in getattr(s, kind))
+                if found:
+                    out.append(Result(rule, result.example.name, result.example.span, "violated", found))
         return out
 
     # ------------------------------------------------------------------ runs

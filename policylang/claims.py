@@ -17,8 +17,8 @@ from pathlib import Path
 
 from policylang import ir
 from policylang.diagnostics import did_you_mean
-from policylang.platform import OUTPUT_NAMES
-from policylang.runtime import ZERO, NotApplicable, Outcome, format_value
+from policylang.platform import is_fund, sources
+from policylang.runtime import ZERO, NotApplicable, Outcome, format_value, missing_input
 
 MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
 NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
@@ -138,6 +138,19 @@ class ClaimReader:
             errors.append(ClaimError(position, "medfee_sumamt",
                                      f"医疗费总额 {total} ≠ 政策范围内费用 {inscp} + 全自费 + 超限价 + 先行自付 "
                                      f"({inscp + sum(parts)})"))
+
+
+def typed_claim_errors(policy: ir.Policy, values: dict, position: str) -> list[ClaimError]:
+    """What the edge refuses in a claim whose values are already typed (an example's constants): the
+    checks `ClaimReader.read` makes after reading each field — no negative amount, the amounts add
+    up, every constraint holds — so an example can only show a claim `eval` would accept."""
+    errors = [ClaimError(position, name, f"negative amount {value}") for name, value in values.items()
+              if policy.inputs[name].type == ir.MONEY and value < 0]
+    reader = ClaimReader(policy)
+    reader.check_amounts(values, position, errors)
+    if not errors:
+        reader.check_constraints(values, position, errors)
+    return errors
 
 
 def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
@@ -311,6 +324,13 @@ def format_typed(value, type_: ir.Type):
 
 
 def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, dict]:
+    """The platform's settlement names for one applicable claim, and why any of them is null.
+
+    Every settlement name the policy defines is reported (platform.sources): a stage read from the
+    claim with the claim's value, a stage this policy computes with its output. Each fund amount
+    counts once in fund_pay_sumamt; if one is not applicable (an optional stage input the claim
+    does not carry included: never read as 0), the sums are null with the reason.
+    """
     values = claim.values
     inscp = values.get("政策范围内费用")
     out: dict = {}
@@ -322,12 +342,18 @@ def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, d
             total = inscp + sum(values.get(n, ZERO) for n in ("全自费金额", "超限价自费", "先行自付"))
         out["medfee_sumamt"] = format_typed(total, ir.MONEY)
     funds = []
-    for rule in policy.outputs:
-        if rule.platform:
-            value = outcome.outputs[rule.name]
-            out[rule.platform] = format_typed(value, rule.type)
-            if OUTPUT_NAMES[rule.platform][1] == "fund":
-                funds.append((rule.platform, value))
+    for source in sources(policy):
+        if source.kind == "input":
+            value = values[source.name] if source.name in values else missing_input(source.name)
+            if isinstance(value, NotApplicable):
+                na[source.platform] = value.reason
+            type_ = policy.inputs[source.name].type
+        else:
+            value = outcome.outputs[source.name]
+            type_ = policy.rules[source.name].type
+        out[source.platform] = format_typed(value, type_)
+        if is_fund(source.platform):
+            funds.append((source.platform, value))
     missing = [n for n, v in funds if isinstance(v, NotApplicable)]
     if funds and not missing:
         fund_total = sum((v for _, v in funds), ZERO)
@@ -341,4 +367,5 @@ def setlinfo(policy: ir.Policy, claim: Claim, outcome: Outcome) -> tuple[dict, d
     return out, na
 
 
-__all__ = ["ClaimReader", "Claim", "ClaimError", "read_records", "result_record", "InvalidOperation"]
+__all__ = ["ClaimReader", "Claim", "ClaimError", "read_records", "result_record", "typed_claim_errors",
+           "InvalidOperation"]

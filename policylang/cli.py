@@ -123,7 +123,7 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume)
 @cli.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--coverage", "show_coverage", is_flag=True,
-              help="List rules, rows, bands, versions, members and comparison sides no example exercises.")
+              help="List rules, rows, bands, versions, members and condition outcomes no example exercises.")
 @ASSUME
 def test_command(paths, show_coverage, assume):
     """Run every example of the policies in PATHS (default: policies/)."""
@@ -138,15 +138,15 @@ def test_command(paths, show_coverage, assume):
             status = "PASS" if result.passed else "FAIL"
             click.echo(f"  {status} {result.example.name}" + ("" if result.passed else f"  ({span})"))
             for step in result.steps:
-                for m in step.mismatches:
-                    where = f"claim {step.number}: " if len(result.steps) > 1 else ""
-                    click.echo(f"       {where}{m.name}: expected {m.expected}, actual {m.actual}")
+                for problem in step.problems:
+                    where = f"claim {step.number}: " if len(result.example.steps) > 1 else ""
+                    click.echo(f"       {where}{problem}")
             passed += result.passed
             failed += not result.passed
         if show_coverage:
             gaps = coverage(ir_policy)
             click.echo(f"  coverage: {len(gaps)} item(s) not exercised by any example" if gaps
-                       else "  coverage: every rule, row, band, version, member and comparison side is exercised")
+                       else "  coverage: every rule, row, band, version, member and condition (true and false) is exercised")
             for gap in gaps:
                 click.echo(f"    {gap.kind:<7} {gap.span}  {gap.text}")
     unreadable = f", {len(problems)} file(s) with errors" if problems else ""

@@ -92,6 +92,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0423": ("`update {name}` adds an amount that is not always a whole number of fen",
               "an accumulator of money holds whole fen, as the settlement record does: add a money rule "
               "(rounded to the fen where it is defined) or write round(…) around the amount"),
+    "E0424": ("platform name `{platform}` is both the field of input `{input}` and the `as` of output `{output}` ({where})",
+              "a stage's amount is either read from the claim or computed by this policy, not both: setlinfo "
+              "would carry two `{platform}` amounts and the sums could not say which one counts. Drop `as "
+              "{platform}` from the output, or `field {platform}` from the input"),
+    "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
+              "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from policylang import ir
-from policylang.backends.interpreter import Interpreter, Trace
+from policylang.backends.interpreter import COMPARE, Interpreter, Trace
+from policylang.claims import typed_claim_errors
 from policylang.diagnostics import SourceCache
 from policylang.evaluators import evaluator
+from policylang.folding import fold
 from policylang.runtime import NotApplicable, Outcome
 
 
@@ -35,6 +37,21 @@ class Mismatch:
     expected: str
     actual: str
 
+    def __str__(self) -> str:
+        return f"{self.name}: expected {self.expected}, actual {self.actual}"
+
+
+@dataclass
+class InvalidClaim:
+    """An example's claim that `eval` would refuse (a broken constraint, amounts that do not add up):
+    the step fails with the edge's message and is not evaluated."""
+
+    message: str
+    where: str  # "constraint at FILE:LINE:COL", or the field
+
+    def __str__(self) -> str:
+        return f"invalid claim: {self.message} ({self.where})"
+
 
 @dataclass
 class StepResult:
@@ -42,10 +59,16 @@ class StepResult:
     span: object
     mismatches: list = field(default_factory=list)
     outcome: Outcome | None = None
+    invalid: list = field(default_factory=list)  # InvalidClaim: the claim was refused, not evaluated
 
     @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.invalid
+
+    @property
+    def problems(self) -> list:
+        """Everything wrong with the step, in the order to report it."""
+        return self.invalid + self.mismatches
 
 
 @dataclass
@@ -81,14 +104,20 @@ def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = No
                 compiled=None) -> ExampleResult:
     """Steps run in the order written; the state block is the year-to-date before the first claim.
 
-    The interpreter gives the answer; with `compiled`, the compiled evaluator must agree
-    or the step fails as an internal error.
+    A claim `eval` would refuse (claim_problems) fails its step and ends the example: it is not
+    evaluated, and the later claims would only report what the state it never left changes. The
+    interpreter gives the answer; with `compiled`, the compiled evaluator must agree or the step
+    fails as an internal error.
     """
     interpreter = Interpreter(policy)
     years = Years(policy, example)
     results = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
+        invalid = claim_problems(policy, claim)
+        if invalid:
+            results.append(StepResult(number, step.span, invalid=invalid))
+            break
         state = years.before(claim)
         outcome, values = interpreter.evaluate_all(claim, state, trace)
         years.after(claim, outcome.state)
@@ -100,6 +129,12 @@ def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = No
                                            repr(outcome), repr(other)))
         results.append(StepResult(number, step.span, mismatches, outcome))
     return ExampleResult(example, results)
+
+
+def claim_problems(policy: ir.Policy, claim: dict) -> list[InvalidClaim]:
+    """Why the settlement edge would refuse an example's claim (constraints, amounts), if it would."""
+    return [InvalidClaim(e.message, e.hint or f"field `{e.field}`")
+            for e in typed_claim_errors(policy, claim, "example")]
 
 
 def compare(policy: ir.Policy, step: ir.ExampleStep, outcome: Outcome, values: dict) -> list:
@@ -133,13 +168,14 @@ def run_examples(policy: ir.Policy, check_compiled: bool = True) -> list[Example
 # ---- coverage -----------------------------------------------------------------------------
 @dataclass
 class Gap:
-    kind: str  # rule | row | band | version | member | branch
+    kind: str  # rule | row | band | version | member | branch (a condition never true or never false)
     span: object
     text: str
 
 
 def coverage(policy: ir.Policy) -> list[Gap]:
-    """What no example exercises: rules, rows, bands, versions, members, sides of comparisons."""
+    """What no example exercises: rules, rows, bands, versions, members, and each condition's true and
+    false outcome (an operand that short-circuiting skipped was not exercised)."""
     trace = Trace()
     given: dict = {}
     for ex in policy.examples:
@@ -176,7 +212,7 @@ def coverage(policy: ir.Policy) -> list[Gap]:
     sources = SourceCache()
     for node in _conditions(policy):
         for side in (True, False):
-            if (node.id, side) not in conds:
+            if (node.span, side) not in conds:
                 line = sources.line(node.span.file, node.span.line) or ""
                 text = line[node.span.col - 1: node.span.end_col - 1] if node.span.end_line == node.span.line else line
                 gaps.append(Gap("branch", node.span, f"`{text.strip()}` is never {'true' if side else 'false'}"))
@@ -231,13 +267,8 @@ def _version_gaps(definition, versions_seen) -> list:
 def walk(e):
     """Every sub-expression of e, e included."""
     yield e
-    for attr in ("left", "right", "operand", "cond", "then", "otherwise"):
-        child = getattr(e, attr, None)
-        if child is not None and not isinstance(child, (str, bool)):
-            yield from walk(child)
-    if isinstance(e, (ir.MinMax, ir.TableRef)):
-        for a in e.args:
-            yield from walk(a)
+    for child in _children(e):
+        yield from walk(child)
 
 
 def policy_expressions(policy: ir.Policy):
@@ -259,12 +290,78 @@ def policy_expressions(policy: ir.Policy):
 
 
 def _conditions(policy: ir.Policy):
-    seen = set()
+    """Every condition that examples must make both true and false, once per source position: each
+    comparison wherever it stands, and each bool in a condition position (an `if`, `when` or `require`
+    condition, each operand of and/or/not), bare (`if 贫困人员`) or compound; `not x` is covered
+    through x. The interpreter records the same items (Interpreter.test).
+
+    A condition the policy settles by itself (an assumption such as 签约加成仅限签约机构 = false) is no
+    item, nor is what it leaves unreachable (the operand it short-circuits, the branch it never
+    takes): no example can change them."""
+    positions = {id(u.when) for u in policy.updates} | {id(r.expr) for r in policy.scope}
+    items: list = []
     for root in policy_expressions(policy):
-        for node in walk(root):
-            if isinstance(node, (ir.Compare, ir.InSet)) and node.id not in seen:
-                seen.add(node.id)
-                yield node
+        _collect(root, policy, items, id(root) in positions)
+    seen = set()
+    for node in items:
+        if node.span not in seen:
+            seen.add(node.span)
+            yield node
+
+
+def _collect(e, policy: ir.Policy, out: list, condition: bool) -> None:
+    """The condition items in e, e included when it stands in a condition position (`condition`)."""
+    kind = type(e)
+    if (condition or kind in (ir.Compare, ir.InSet)) and kind is not ir.Not and fixed(e, policy) is None:
+        out.append(e)
+    if kind is ir.If:
+        taken = fixed(e.cond, policy)
+        _collect(e.cond, policy, out, True)
+        if taken is not False:
+            _collect(e.then, policy, out, False)
+        if taken is not True:
+            _collect(e.otherwise, policy, out, False)
+    elif kind is ir.Logic:
+        _collect(e.left, policy, out, True)
+        if fixed(e.left, policy) is not (e.op == "or"):  # `False and …`, `True or …` never read the right
+            _collect(e.right, policy, out, True)
+    elif kind is ir.Not:
+        _collect(e.operand, policy, out, True)
+    else:
+        for child in _children(e):
+            _collect(child, policy, out, False)
+
+
+def _children(e):
+    """The direct sub-expressions of e."""
+    for attr in ("left", "right", "operand", "cond", "then", "otherwise"):
+        child = getattr(e, attr, None)
+        if child is not None and not isinstance(child, (str, bool)):
+            yield child
+    if isinstance(e, (ir.MinMax, ir.TableRef)):
+        yield from e.args
+
+
+def fixed(e, policy: ir.Policy):
+    """A condition's value when it does not depend on the claim (True or False), else None."""
+    kind = type(e)
+    if kind is ir.Not:
+        inner = fixed(e.operand, policy)
+        return None if inner is None else not inner
+    if kind is ir.Logic:
+        left, right = fixed(e.left, policy), fixed(e.right, policy)
+        short = e.op == "or"  # the value that decides alone
+        if short in (left, right):
+            return short
+        return None if None in (left, right) else not short
+    if kind is ir.Compare:
+        left, right = fold(e.left, policy), fold(e.right, policy)
+        return None if left is None or right is None else COMPARE[e.op](left, right)
+    if kind is ir.InSet:
+        operand = fold(e.operand, policy)
+        return None if operand is None else (operand in e.items) != e.negated
+    value = fold(e, policy)
+    return value if isinstance(value, bool) else None
 
 
 def _read_inputs(policy: ir.Policy) -> set:

@@ -15,7 +15,7 @@ POLICIES = policy_files([ROOT / "policies", ROOT / "tests" / "policies"])
 def test_examples_pass(path):
     policy = load_policy(path)
     assert policy.examples, "every policy carries worked examples"
-    failures = [(r.example.name, s.number, m) for r in run_examples(policy) for s in r.steps for m in s.mismatches]
+    failures = [(r.example.name, s.number, str(p)) for r in run_examples(policy) for s in r.steps for p in s.problems]
     assert not failures
 
 

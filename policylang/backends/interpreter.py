@@ -1,8 +1,8 @@
 """The reference interpreter: a direct walk over the IR. It defines what a policy means.
 
 Every other back end is tested against it. It is written for clarity, not speed,
-and records a trace (which rule, row, band and version fired) for --explain and
-for coverage.
+and records a trace (which rule, row, band and version fired, and each condition's
+outcome) for --explain and for coverage.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from policylang import ir
 from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, bracket_sum, missing_input, no_row,
                                 no_version, out_of_force, overlap, round_money)
 
+# Conditions the trace records in eval itself (comparisons), or through their operand (not).
+SELF_RECORDING = (ir.Compare, ir.InSet, ir.Not)
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
            ">": operator.gt, ">=": operator.ge}
 
@@ -87,7 +89,7 @@ class _Run:
         after = dict(self.state)
         for update in self.p.updates:
             try:
-                if update.when is not None and not self.eval(update.when):
+                if update.when is not None and not self.test(update.when):
                     self.trace.add("update", update.target, None, "condition false")
                     continue
                 amount = self.eval(update.amount)
@@ -105,7 +107,7 @@ class _Run:
             return out_of_force(self.day, in_force)
         for index, req in enumerate(self.p.scope, 1):
             try:
-                ok = self.eval(req.expr)
+                ok = self.test(req.expr)
             except NotApplicable as na:
                 return na.reason
             self.trace.add("require", index, ok)
@@ -171,6 +173,15 @@ class _Run:
         return round_money(value, b.rounding)
 
     # ---- expressions
+    def test(self, e: ir.Expr) -> bool:
+        """A condition's value, recorded for coverage by its source position: an `if`, `when` or `require`
+        condition and each operand of and/or/not, bare (`贫困人员`) or compared. A comparison records
+        itself wherever it stands; `not x` is covered through x."""
+        value = self.eval(e)
+        if type(e) not in SELF_RECORDING:
+            self.trace.add("cond", e.span, value)
+        return value
+
     def eval(self, e: ir.Expr):
         kind = type(e)
         if kind is ir.Const:
@@ -192,23 +203,23 @@ class _Run:
             return left + right if e.op == "+" else left - right if e.op == "-" else left * right
         if kind is ir.Compare:
             result = COMPARE[e.op](self.eval(e.left), self.eval(e.right))
-            self.trace.add("cond", e.id, result)
+            self.trace.add("cond", e.span, result)
             return result
         if kind is ir.InSet:
             result = (self.eval(e.operand) in e.items) != e.negated
-            self.trace.add("cond", e.id, result)
+            self.trace.add("cond", e.span, result)
             return result
-        if kind is ir.Logic:
-            left = self.eval(e.left)
+        if kind is ir.Logic:  # an operand that is never evaluated is not exercised: nothing is recorded
+            left = self.test(e.left)
             if e.op == "and":
-                return self.eval(e.right) if left else False
-            return True if left else self.eval(e.right)
+                return self.test(e.right) if left else False
+            return True if left else self.test(e.right)
         if kind is ir.Not:
-            return not self.eval(e.operand)
+            return not self.test(e.operand)
         if kind is ir.Neg:
             return -self.eval(e.operand)
         if kind is ir.If:
-            return self.eval(e.then) if self.eval(e.cond) else self.eval(e.otherwise)
+            return self.eval(e.then) if self.test(e.cond) else self.eval(e.otherwise)
         if kind is ir.MinMax:
             values = [self.eval(a) for a in e.args]
             return min(values) if e.op == "min" else max(values)

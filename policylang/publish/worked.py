@@ -3,7 +3,7 @@
 Every step is what the reference interpreter did for the claim, read from its trace: the rules in
 the order it computed them (政策范围内费用 → 起付线 → 比例 → 限额 → 统筹支付), the table rows, bands and
 versions that fired, the accumulators it updated; then the platform's totals (基金支付合计, 个人负担)
-from `claims.setlinfo`. A rule's line shows the branch that applied, why, its formula in words and the
+from `claims.setlinfo`, with any fund stage the claim carries (a later-stage policy's hifp_pay). A rule's line shows the branch that applied, why, its formula in words and the
 same formula with the claim's numbers in it, and the result.
 """
 from __future__ import annotations
@@ -14,9 +14,10 @@ from decimal import Decimal, localcontext
 from policylang import ir
 from policylang.backends.interpreter import Interpreter, Trace
 from policylang.claims import Claim, setlinfo
+from policylang.platform import OUTPUT_NAMES, is_fund, sources
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
-from policylang.testing import Years, compare
+from policylang.testing import Years, claim_problems, compare
 
 
 @dataclass
@@ -69,6 +70,10 @@ def _example(policy: ir.Policy, interpreter: Interpreter, example: ir.Example) -
     steps = []
     for number, step in enumerate(example.steps, 1):
         claim = {name: value for name, value, _ in step.inputs}
+        invalid = claim_problems(policy, claim)
+        if invalid:  # as `policylang test`: a claim `eval` refuses is not worked out, and the example stops
+            steps.append(_refused(policy, number, step, invalid))
+            break
         state = years.before(claim)
         trace = Trace()
         outcome = interpreter.evaluate(claim, state, trace)
@@ -99,6 +104,13 @@ def _step(policy, interpreter, number, step, claim, state, outcome, trace, all_v
         expectations.append(Expectation("不适用本政策", "不适用", False, "适用"))
     lines, updates = _lines(policy, interpreter, claim, state, trace)
     return Step(number, inputs, before, True, None, lines, updates, _totals(policy, claim, outcome), expectations)
+
+
+def _refused(policy, number, step, invalid) -> Step:
+    inputs = [(name, values.show(value, policy.inputs[name].type)) for name, value, _ in step.inputs]
+    shown = "；".join(f"{p.message}（{p.where}）" for p in invalid)
+    return Step(number, inputs, [], False, f"结算时不受理此次就诊：{shown}", [], [], [],
+                [Expectation("就诊数据有效", "满足全部约束", False, shown)])
 
 
 def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
@@ -208,11 +220,18 @@ def _numbers(run, e: ir.Expr, level: int = 0) -> str:
 
 
 def _totals(policy: ir.Policy, claim: dict, outcome) -> list:
-    """基金支付合计 and 个人负担, as the platform's setlinfo computes them."""
+    """基金支付合计 and 个人负担, as the platform's setlinfo computes them; a fund stage read from the claim
+    (an earlier stage this policy does not compute) is shown first, so the sum can be followed."""
     info, _ = setlinfo(policy, Claim("example", claim, {}, {}), outcome)
     out = []
-    for key, label in (("medfee_sumamt", "医疗费总额"), ("fund_pay_sumamt", "基金支付合计"),
-                       ("psn_part_amt", "个人负担")):
+    if info.get("medfee_sumamt") is not None:
+        out.append(("医疗费总额", values.money(Decimal(info["medfee_sumamt"]))))
+    for source in sources(policy):
+        if source.kind == "input" and is_fund(source.platform):
+            shown = info.get(source.platform)
+            label = f"{OUTPUT_NAMES[source.platform][0]}（{source.platform}，结算单已给）"
+            out.append((label, values.money(Decimal(shown)) if shown is not None else "不适用"))
+    for key, label in (("fund_pay_sumamt", "基金支付合计"), ("psn_part_amt", "个人负担")):
         if info.get(key) is not None:
             out.append((label, values.money(Decimal(info[key]))))
     return out

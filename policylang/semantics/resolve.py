@@ -123,7 +123,7 @@ class Resolver:
         property_names: dict = {}
         for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
             self.declare(prop.name, prop.span, property_names)
-        self.check_platform_names(rules)
+        self.check_platform_names(rules, inputs)
         quotes = self.quotes(by_kind[ast.QuoteDecl], cited_clauses(rules, tables, brackets, accumulators, updates,
                                                                     scope_clause, properties))
         if self.errors:
@@ -552,13 +552,33 @@ class Resolver:
             quotes[d.clause] = ir.Quote(d.clause, d.text, d.span)
         return tuple(quotes.values())
 
-    def check_platform_names(self, rules):
+    def check_platform_names(self, rules, inputs):
+        """Each settlement name has one source: one output (E0413), or one input's field (a field names one
+        input, E0425), of the type the platform gives it (E0312), never both an input and an output
+        (E0424): setlinfo would carry two different amounts under one name, and the stage would count
+        twice or not at all."""
         seen = {}
         for r in rules.values():
             if r.platform:
                 if r.platform in seen:
                     self.error("E0413", r.span, platform=r.platform, first=seen[r.platform], second=r.name)
                 seen[r.platform] = r.name
+        fields = {}
+        for inp in inputs.values():
+            if inp.field in fields:  # a claim's key would fill one of them, and setlinfo count the stage twice
+                self.error("E0425", inp.span, field=inp.field, first=fields[inp.field].name, second=inp.name,
+                           where=self.where(fields[inp.field].span))
+            elif inp.field:
+                fields[inp.field] = inp
+            if inp.field not in OUTPUT_NAMES:
+                continue
+            chinese, kind = OUTPUT_NAMES[inp.field]
+            if inp.type not in (PLATFORM_TYPES[kind], ERROR):
+                self.error("E0312", inp.span, what=f"input `{inp.name}` read from `{inp.field}` ({chinese})",
+                           value=f"a {inp.type}", hint=f"`{inp.field}` is {PLATFORM_TYPES[kind]}")
+            if inp.field in seen:
+                self.error("E0424", inp.span, platform=inp.field, input=inp.name, output=seen[inp.field],
+                           where=self.where(rules[seen[inp.field]].span))
 
 
 import datetime as _dt  # noqa: E402
