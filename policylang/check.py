@@ -23,7 +23,7 @@ from policylang.backends.solving import SPENT, Budget, decide
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
-from policylang.testing import run_examples, show, walk
+from policylang.testing import guarded, policy_expressions, run_examples, show, walk
 
 # Stable rule ids (SARIF ruleId): never renumber, only add.
 RULES = {
@@ -40,6 +40,10 @@ RULES = {
     "PL301": ("monotonicity", "More 政策范围内费用 lowers a fund payment."),
     "PL401": ("property", "A property of the policy does not hold."),
     "PL402": ("invariant", "A state invariant (such as an annual limit) does not hold from claim to claim."),
+    "PL403": ("vacuous", "A property's premise (its `vary`, `when` and the claims' constraints and scope) admits no "
+                         "claim, so its proof would prove nothing."),
+    "PL404": ("accumulator-never-updated", "An accumulator the policy reads is never changed by any claim in scope, "
+                                           "so every claim reads its initial value."),
     "PL900": ("unknown", "The solver could not decide within the time limit (kept for old reports: an "
                          "undecided check now keeps its own id with level warning)."),
     "PL901": ("internal-error", "A counterexample did not reproduce: a bug in policylang."),
@@ -67,14 +71,16 @@ class Result:
     rule: str
     name: str
     span: Span
-    status: str  # proved | violated | unknown | internal-error
+    status: str  # proved | violated | vacuous | not-applicable | unknown | internal-error
     message: str = ""
     counterexample: Counterexample | None = None
     seconds: float = 0.0
+    notes: list = field(default_factory=list)  # what a proof does not cover (a branch no compared pair reaches)
 
     @property
     def is_finding(self) -> bool:
-        return self.status != "proved"
+        """A guideline's property about claims this policy does not cover is not applicable here: said, not a finding."""
+        return self.status not in ("proved", "not-applicable")
 
 
 @dataclass
@@ -110,6 +116,13 @@ class Goal:
     # lemmas about the goal's own runs, each tried in order before the goal; a proved one is assumed by
     # the steps after it and by the goal (its hypotheses are the goal's)
     steps: list = field(default_factory=list)
+    # what the goal assumes of its claims without the negated conclusion: a proof is vacuous if nothing meets it,
+    # or if its conclusion is not applicable for everything that does
+    premise: object = None
+    concluded: object = None  # the conclusion is applicable (not NA)
+    origin: str | None = None  # the guideline a conformance property comes from
+    # branches a relational property's pairs should reach: (span, what, reached by a pair, reached by one claim)
+    branches: list = field(default_factory=list)
 
 
 class Checker:
@@ -150,6 +163,7 @@ class Checker:
             if goal.fact is not None:
                 self.facts.append(goal.fact)
 
+        report.results.extend(self.accumulators_updated())
         for name, goal in self.nonneg_goals():
             settle(goal, lambda n=name: self.nonneg.setdefault(n), self.initial(goal, lambda state, n=name: state[n] >= 0))
         for prop, goal in self.invariant_goals():
@@ -173,6 +187,50 @@ class Checker:
         report.results.extend(self.shadowed_rows())
         report.seconds = time.perf_counter() - started
         return report
+
+    def accumulators_updated(self) -> list:
+        """Each accumulator the policy reads must change for some claim in scope: a dropped `update`, or one
+        whose condition never holds, leaves every claim reading the initial value, and every proof about
+        the cap it carries holds trivially (six mutants that dropped an update passed every proof)."""
+        exprs = [*policy_expressions(self.p), *[e for p in self.p.properties for e in (p.when, p.holds) if e is not None]]
+        read = {n.name for e in exprs for n in walk(e) if isinstance(n, ir.AccRef)}
+        out = []
+        for name, acc in self.p.accumulators.items():
+            if name not in read:
+                continue
+            started = time.perf_counter()
+            what = f"accumulator `{name}` is changed by some claim"
+            updates = [u for u in self.p.updates if u.target == name]
+            if not updates:
+                out.append(Result("PL404", what, acc.span, "violated", f"no `update` changes `{name}`: every claim "
+                                  f"reads its initial value {show(acc.initial, acc.type)}; add the `update` its clause "
+                                  f"describes", seconds=time.perf_counter() - started))
+                continue
+            run = self.new_run("u:")
+            takes = []
+            for u in updates:
+                amount = run.expr(u.amount)
+                take = [z3.Not(amount.na), amount.v != 0]
+                if u.when is not None:
+                    when = run.expr(u.when)
+                    take += [z3.Not(when.na), when.v]
+                takes.append(z3.And(*take))
+            self.asking = what
+            verdict, _, why = self.decide([*self.base(run), *self.reachable(run), z3.Or(*takes), *definitions([run])],
+                                          self.timeout_ms)
+            seconds = time.perf_counter() - started
+            lines = ", ".join(str(u.span.line) for u in updates)
+            if verdict == z3.sat:
+                out.append(Result("PL404", what, acc.span, "proved", seconds=seconds))
+            elif verdict == z3.unsat:
+                out.append(Result("PL404", what, acc.span, "violated",
+                                  f"no valid claim in scope meets the condition of its `update` (line {lines}) with an "
+                                  f"amount other than 0: every claim reads its initial value "
+                                  f"{show(acc.initial, acc.type)}", seconds=seconds))
+            else:
+                out.append(Result("PL404", what, acc.span, "unknown", f"the solver could not decide ({why})",
+                                  seconds=seconds))
+        return out
 
     def known(self) -> int:
         """How much has been proved that later goals assume (it only grows)."""
@@ -260,7 +318,8 @@ class Checker:
                 violation = z3.And(*self.base(run), *nonneg, z3.Or(before.na, before.v), z3.Not(after.na),
                                    z3.Not(after.v))
                 goals.append((prop, Goal("PL402", prop.name, prop.span, [("claim", run)], violation,
-                                         self.replay_invariant(prop), assume_state=False)))
+                                         self.replay_invariant(prop), assume_state=False,
+                                         premise=z3.And(*self.base(run), *nonneg, z3.Or(before.na, before.v)))))
         return goals
 
     def goals(self) -> list:
@@ -470,8 +529,82 @@ class Checker:
             held = other.expr(prop.holds)
             return z3.Or(*([when.na, z3.Not(when.v)] if when is not None else []), held.na, held.v)
 
+        branches = self.branches(prop, left, runs[-1][1]) if prop.vary is not None else []
         return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay,
-                    fact=fact if prop.vary is None else None)
+                    fact=fact if prop.vary is None else None, premise=z3.And(*conds), concluded=z3.Not(holds.na),
+                    origin=prop.origin, branches=branches)
+
+    def branches(self, prop: ir.Property, left: Run, right: Run) -> list:
+        """Each outcome of each `if` that the varied input decides, in the rules the property reads:
+        (span, words, a pair of the property takes it on either side, one valid claim takes it).
+
+        A pair that shares everything but the varied input can miss a branch every single claim can take
+        (the 签约 bonus needs 在签约机构就诊, which a constraint allows only when signed): the proof is
+        then silent about that branch, and the report must say so. A branch counts as taken only where
+        its rule is used on the way to the property (its readers' `if`s lead to it)."""
+        varied = prop.vary.input
+        roots = {n.ref.name if isinstance(n, ir.Side) else n.name for n in _refs(prop.holds)
+                 if isinstance(n, (ir.RuleRef, ir.Side))} & self.p.rules.keys()
+        ifs = [(name, node, path) for name in self.closure(roots) for version in self.p.rules[name].versions
+               for node, path in guarded(version.expr) if isinstance(node, ir.If) and self.decided_by(node.cond, varied)]
+        if not ifs:
+            return []
+        alone = self.new_run("b:")
+        when = alone.expr(prop.when) if prop.when is not None else None
+        inp = self.p.inputs[varied]
+        one_side = z3.Or(cell_match(self.enc, prop.vary.left, alone.inputs[varied], inp.type),
+                         cell_match(self.enc, prop.vary.right, alone.inputs[varied], inp.type))  # a claim either side could be
+        premise = [*self.base(alone), *self.reachable(alone), one_side, *([z3.Not(when.na), when.v] if when else [])]
+        used = {id(run): self.used(run, roots) for run in (left, right, alone)}
+
+        def taken(run, name, node, path, outcome):
+            return z3.And(used[id(run)].get(name, z3.BoolVal(False)), *[self.outcome(run, c, o) for c, o in path],
+                          self.outcome(run, node.cond, outcome))
+
+        out, seen = [], set()
+        for name, node, path in ifs:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for outcome in (True, False):
+                words = f"`{name}` line {node.span.line}: the {'then' if outcome else 'else'} branch of its `if`"
+                out.append((node.span, words,
+                            z3.Or(taken(left, name, node, path, outcome), taken(right, name, node, path, outcome)),
+                            z3.And(*premise, taken(alone, name, node, path, outcome), *definitions([alone]))))
+        return out
+
+    @staticmethod
+    def outcome(run: Run, cond, value: bool):
+        c = run.expr(cond)
+        return z3.And(z3.Not(c.na), c.v if value else z3.Not(c.v))
+
+    def used(self, run: Run, roots: set) -> dict:
+        """rule -> when its value is used on the way to the roots (through its readers' `if` outcomes)."""
+        used = {name: z3.BoolVal(True) for name in roots}
+        for name in reversed(list(self.p.rules)):  # readers before what they read
+            if name not in used:
+                continue
+            for version in self.p.rules[name].versions:
+                for node, path in guarded(version.expr):
+                    if isinstance(node, ir.RuleRef):
+                        way = z3.And(used[name], *[self.outcome(run, c, o) for c, o in path])
+                        used[node.name] = z3.Or(used[node.name], way) if node.name in used else way
+        return used
+
+    def closure(self, names) -> list:
+        """The rules named and every rule they read, in the policy's order."""
+        todo, found = list(names), set()
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                todo.extend(self.direct(name)[0])
+        return [n for n in self.p.rules if n in found]
+
+    def decided_by(self, e, varied: str) -> bool:
+        """Whether an expression reads the varied input, directly or through a rule."""
+        return any((isinstance(n, ir.InputRef) and n.name == varied)
+                   or (isinstance(n, ir.RuleRef) and self.reads(n.name, varied)) for n in self._nodes(e))
 
     def describe(self, name: str, claims: list, state: dict, values: list) -> str:
         """A name's value in each claim of a counterexample: a rule, an input or an accumulator."""
@@ -521,7 +654,7 @@ class Checker:
                 extra.append(step.lemma)
         verdict, first_model, why = self.decide([*extra, goal.violation], self.timeout_ms)
         if verdict == z3.unsat:
-            return Result(goal.rule, goal.name, goal.span, "proved", seconds=time.perf_counter() - started)
+            return self.proved(goal, extra, started)
         if verdict == z3.unknown:
             hint = "raise --budget" if why == SPENT else "raise --timeout"
             return Result(goal.rule, goal.name, goal.span, "unknown", f"the solver could not decide ({why}); {hint}",
@@ -535,6 +668,41 @@ class Checker:
                           "the counterexample did not reproduce in the compiled evaluator: please report this "
                           "with the claim below", raw, seconds=seconds)
         return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
+
+    def proved(self, goal: Goal, extra: list, started: float) -> Result:
+        """A proof counts only if some claim (or pair) meets its premise; and it says which branches it
+        never compared."""
+        seconds = lambda: time.perf_counter() - started  # noqa: E731
+        if goal.premise is None:
+            return Result(goal.rule, goal.name, goal.span, "proved", seconds=seconds())
+        pairs = "pair of claims" if len(goal.runs) == 2 else "claim"
+        concluded = [goal.concluded] if goal.concluded is not None else []
+        verdict, _, why = self.decide([*extra, goal.premise, *concluded], self.timeout_ms, "does any claim meet it")
+        if verdict == z3.unsat:
+            met = not concluded or self.decide([*extra, goal.premise], self.timeout_ms, "its premise alone")[0] == z3.sat
+            why_empty = (f"for every valid {pairs} in scope that meets its premise, what it `holds` is not applicable"
+                         if met else f"no valid {pairs} in scope meets its premise (`vary`, `when`, the constraints "
+                         f"and the scope together)")
+            if goal.origin is not None:  # a guideline's floor on claims this policy does not settle
+                return Result("PL403", goal.name, goal.span, "not-applicable",
+                              f"not applicable to this policy: {why_empty}; the guideline's property is about claims "
+                              f"this policy does not settle", seconds=seconds())
+            return Result("PL403", goal.name, goal.span, "vacuous",
+                          f"{why_empty}, so the proof says nothing: check the `when`, the constraints and the scope",
+                          seconds=seconds())
+        if verdict == z3.unknown:
+            hint = "raise --budget" if why == SPENT else "raise --timeout"
+            return Result(goal.rule, goal.name, goal.span, "unknown", f"proved, but the solver could not show "
+                          f"that any {pairs} meets its premise ({why}); {hint}", seconds=seconds())
+        notes = []
+        for span, words, by_pair, alone in goal.branches:
+            small = self.timeout_ms // STEP_SHARE
+            if self.decide([*extra, goal.premise, by_pair], small, f"is {words} compared")[0] != z3.unsat:
+                continue
+            if self.decide([alone], small, f"can one claim take {words}")[0] == z3.sat:
+                notes.append(f"not covered: {words} is taken by some valid claim but by no pair this property "
+                             f"compares ({span.file}:{span.line})")
+        return Result(goal.rule, goal.name, goal.span, "proved", seconds=seconds(), notes=notes)
 
     def decide(self, formulas, timeout_ms: int, what: str = ""):
         """decide() on the run's budget, telling the progress line which question is with the solver."""

@@ -58,6 +58,10 @@ def text(reports: list, sources: SourceCache | None = None) -> str:
             out.append(f"  results depend on the assumptions: {shown}")
         for r in proved:
             out.append(f"  ✓ {r.rule} {r.name}")
+            out.extend(f"      note: {note}" for note in r.notes)
+        for r in report.results:
+            if r.status == "not-applicable":
+                out.append(f"  ○ {r.rule} {r.name}: {r.message}")
         for r in findings:
             out.append("")
             out.extend(finding_text(policy, r, sources))
@@ -68,7 +72,8 @@ def text(reports: list, sources: SourceCache | None = None) -> str:
 
 
 def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
-    label = {"violated": "does not hold", "unknown": "undecided", "internal-error": "internal error"}[r.status]
+    label = {"violated": "does not hold", "vacuous": "vacuous (proves nothing)", "unknown": "undecided",
+             "internal-error": "internal error"}[r.status]
     level = "error" if r.status != "unknown" else "warning"
     out = [f"{level}[{r.rule} {RULES[r.rule][0]}]: {r.name}: {label}"] + render_location(r.span, sources)
     if r.message:
@@ -108,7 +113,7 @@ def as_json(reports: list) -> str:
         for r in report.results:
             item = {"rule": r.rule, "check": RULES[r.rule][0], "name": r.name, "status": r.status,
                     "message": r.message, "file": r.span.file, "line": r.span.line, "column": r.span.col,
-                    "seconds": round(r.seconds, 4)}
+                    "seconds": round(r.seconds, 4), "notes": r.notes}
             if r.counterexample:
                 ce = r.counterexample
                 state = {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()}

@@ -271,6 +271,18 @@ def walk(e):
         yield from walk(child)
 
 
+def guarded(e, path: tuple = ()):
+    """Every sub-expression of e with the `if` outcomes on the way to it: (node, ((cond, True/False), ...))."""
+    yield e, path
+    if isinstance(e, ir.If):
+        yield from guarded(e.cond, path)
+        yield from guarded(e.then, path + ((e.cond, True),))
+        yield from guarded(e.otherwise, path + ((e.cond, False),))
+        return
+    for child in _children(e):
+        yield from guarded(child, path)
+
+
 def policy_expressions(policy: ir.Policy):
     for rule in policy.rules.values():
         for v in rule.versions:
