@@ -90,7 +90,7 @@ def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides) -> Com
         base = _compose(_load(load, base_path, span), load, seen + (module.file,), overrides)
         for d in own:
             if isinstance(d, ast.RuleDecl) and not d.assumption and d.name in overrides.live:
-                overrides.cut(d.name, d.span, f"the definition of `{d.name}` here")
+                overrides.cut(d.name, d.span, "this definition")
         decls = merge(base.module.decls, override(own, overrides, errors))
         extends = base_path
     else:
