@@ -125,3 +125,9 @@ HEADER = 'policy "测试" { in force from 2024-01-01 }\nuse prelude\n'
 def test_the_structure_finds_the_ordinary_side_of_a_flag(body, name, ordinary):
     policy = load_text(HEADER + body)
     assert Preferences(policy).order(policy.inputs[name])[0] is ordinary
+
+
+def test_the_county_policy_passes_its_own_examples():
+    from policylang.testing import run_examples
+    results = run_examples(load_policy(COUNTY))
+    assert results and all(r.passed for r in results)
