@@ -6,8 +6,10 @@ that 险种, 就诊类型 and 机构级别. The claim's other inputs are held at
 each cell the first combination, in the order of `representative.Preferences` (the value most of the
 policy's examples use, then the value the rules treat as ordinary rather than as an exception, then
 members never named and false first), that is a valid claim (the policy's constraints hold), in
-scope, and gives the ratio a value. Then each other input is varied alone, and every value that
-changes the ratio is listed as an exception of the cell ("病种为肺结核：70%").
+scope, and gives the ratio a value without a value the rules treat as an exception (when the ordinary
+claim has no ratio the cell says 未规定; it never headlines a penalty instead). Then each other input
+is varied alone, and every value that changes the ratio is listed as an exception of the cell
+("病种为肺结核：70%").
 
 The axes are found by platform field (insutype, med_type, dedc_hosp_lv), so the matrix of every
 policy that uses the prelude lines up with every other's on the comparison page.
@@ -23,7 +25,7 @@ from policylang import ir
 from policylang.evaluators import evaluator
 from policylang.platform import OUTPUT_NAMES
 from policylang.publish import values
-from policylang.publish.representative import ABSENT, Preferences, Search, representative_day
+from policylang.publish.representative import ABSENT, Preferences, Search
 from policylang.runtime import NotApplicable, is_missing_input
 from policylang.testing import policy_expressions, walk
 
