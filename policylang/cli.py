@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
-from policylang.diagnostics import DiagnosticError, render_all
+from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
 from policylang.explain import explain_events
 from policylang.pipeline import load_policy, policy_files
@@ -27,9 +27,16 @@ class InputError(Exception):
 
 def _load(path: str, assume=()):
     try:
-        return load_policy(path, _assumptions(assume))
+        return _warned(load_policy(path, _assumptions(assume)))
     except DiagnosticError as exc:
         raise InputError(render_all(exc.diagnostics)) from None
+
+
+def _warned(policy):
+    """Print the policy's warnings (an `--assume` a later amendment made ineffective) on stderr."""
+    for warning in policy.warnings:
+        click.echo(render(warning, SourceCache()) + "\n", err=True)
+    return policy
 
 
 def _load_all(paths, assume) -> tuple[list, list]:
@@ -42,7 +49,7 @@ def _load_all(paths, assume) -> tuple[list, list]:
     policies, problems = [], []
     for path in files:
         try:
-            policies.append(load_policy(path, overrides))
+            policies.append(_warned(load_policy(path, overrides)))
         except DiagnosticError as exc:
             problems.append(render_all(exc.diagnostics))
     return policies, problems

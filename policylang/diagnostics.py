@@ -98,6 +98,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "{platform}` from the output, or `field {platform}` from the input"),
     "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
               "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
+    # warnings: the policy loads, but something the user asked for does not happen
+    "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
+              "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "
+              "then gives its own value, so its results do not depend on the assumption (those of the policies "
+              "before it in the `extends` chain still do)"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

@@ -461,6 +461,7 @@ class Policy:
     constraints: tuple = field(default=())
     amendments: tuple = field(default=())  # compose.Amendment: what changed against `extends`
     quotes: tuple = field(default=())  # Quote, one per clause, in file order
+    warnings: tuple = field(default=())  # Diagnostic(severity="warning") from composition (W0424)
 
     def quote(self, clause: str | None) -> str | None:
         """The quoted words of a clause, if the policy quotes it."""

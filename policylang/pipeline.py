@@ -20,7 +20,9 @@ def prelude() -> ast.Module:
 def load_policy(path: str | Path, assume: dict | None = None) -> ir.Policy:
     """Raise DiagnosticError with every problem of the file, or return its IR.
 
-    `assume` overrides named assumptions by name (values as text, e.g. {"基础比例": "55%"}).
+    `assume` overrides named assumptions by name (values as text, e.g. {"基础比例": "55%"}), each in
+    the file of the `extends` chain that declares it; an override a later file makes ineffective is
+    reported in `Policy.warnings` (W0424), not silently dropped.
     """
     return _front_end(parse_file(path), assume)
 
@@ -35,7 +37,8 @@ def _front_end(module, assume) -> ir.Policy:
         raise DiagnosticError([Diagnostic("E0415", header.span, {"path": module.file})])
     composed = compose(module, parse_file, assume=assume or {})
     policy = resolve(composed.module, prelude())
-    return dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments)
+    return dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments,
+                               warnings=composed.warnings)
 
 
 def policy_files(paths) -> list[Path]:

@@ -8,9 +8,11 @@ Decimal money; a value becomes a float only as a plotting coordinate.
 Nothing is specific to one policy. The parts are found by what they are: the money input whose
 platform field is inscp_scp_amt, the fund output `as hifp_pay`, the enumeration input that looks like
 a facility level. The other inputs are filled with a claim the policy covers: visit types and
-insurance types are tried in a fixed order of preference (住院 first, 城乡居民 first, then the types
-the policy's own examples use most), other inputs start from the values of the policy's examples,
-and each candidate must be a valid claim (the policy's constraints hold) in scope with a fund
+insurance types are tried in a fixed order of preference (住院 first, 城乡居民 first, then in the
+order of `representative.Preferences`), and every other input first takes its most ordinary value
+(`representative.Preferences`, the order the ratio matrix uses too: the examples' most common
+value, then the value the rules do not treat as an exception), then the values of the policy's
+examples; each candidate must be a valid claim (the policy's constraints hold) in scope with a fund
 payment at two levels or more. A policy without that structure has no chart (None).
 
 The x range is found from the curves: the first amount after which every curve is a straight line
@@ -36,7 +38,7 @@ from xml.sax.saxutils import escape
 from policylang import ir
 from policylang.claims import ClaimReader, setlinfo
 from policylang.evaluators import evaluator
-from policylang.publish.matrix import representative_day
+from policylang.publish.representative import ABSENT as _ABSENT, Preferences, representative_day
 from policylang.runtime import NotApplicable
 
 FONT_ENV = "POLICYLANG_CJK_FONT"
@@ -176,7 +178,8 @@ class _Model:
         self.read = _inputs_read(policy)
         self.reader = ClaimReader(policy)
         self.evaluate = evaluator(policy)
-        self.day = representative_day(policy)
+        self.prefs = Preferences(policy)
+        self.day = self.prefs.day
         self.cache: dict = {}
         self.evaluated = 0
 
@@ -253,8 +256,10 @@ class _Model:
             key = {i.name: v for i, v in zip(keys, key_values)}
             if self._ruled_out(key):
                 continue
-            fillings = [_filling(s, rest) for s in steps if all(s.get(n, _ABSENT) == v for n, v in key.items())]
-            fillings += [_filling(s, rest) for s in steps] + [default]
+            # The ordinary claim first (the one the ratio matrix holds), then the examples' claims.
+            fillings = [default] + [_filling(s, rest) for s in steps
+                                    if all(s.get(n, _ABSENT) == v for n, v in key.items())]
+            fillings += [_filling(s, rest) for s in steps]
             tried: list = []
             key_best, key_score = None, (-1, -1)
             for filling in fillings:
@@ -316,24 +321,18 @@ class _Model:
         return steps
 
     def _choices(self, inp: ir.Input, steps: list[dict]) -> list:
-        """The values to try for one input, best first; _ABSENT first for an optional input."""
+        """The values to try for one input, best first (an optional input's _ABSENT among them)."""
         used = Counter(s[inp.name] for s in steps if inp.name in s)
-        if inp.type.name == "enum":
-            members = self.policy.enums[inp.type.enum].member_names()
-            order = {m: i for i, m in enumerate(members)}
-
+        if inp.type.name == "enum" or inp.type == ir.BOOL:
             def preferred(m):
                 if inp.field == VISIT_FIELD:
-                    first = 0 if ("住院" in m and "普通" in m) else 1 if "住院" in m else 2
-                elif inp.field == INSURANCE_FIELD:
-                    first = 0 if "居民" in m else 1
-                else:
-                    first = 0
-                return first, -used[m], order[m]
+                    return 0 if ("住院" in m and "普通" in m) else 1 if "住院" in m else 2
+                if inp.field == INSURANCE_FIELD:
+                    return 0 if "居民" in m else 1
+                return 0
 
-            values = sorted(members, key=preferred)
-        elif inp.type == ir.BOOL:
-            values = sorted((False, True), key=lambda b: (-used[b], b))
+            values = sorted(self.prefs.order(inp), key=lambda v: v is not _ABSENT and preferred(v))
+            return values if inp.name in self.read else values[:1]
         elif inp.type == ir.DATE:
             values = [self.day]
         elif used:
@@ -397,16 +396,6 @@ class _Model:
         if self.policy.accumulators:
             parts.append("本年度首次就诊（累计值为初值）")
         return "代表性就诊：" + "，".join(parts)
-
-
-class _Absent:
-    """An optional input left out of the claim."""
-
-    def __repr__(self):
-        return "<absent>"
-
-
-_ABSENT = _Absent()
 
 
 def _compact(values: dict) -> dict:

@@ -3,11 +3,13 @@
 Nothing is read off the rule structure: each cell is the value the compiled evaluator gives the
 ratio output (the output tagged with a platform ratio name, `as pool_prop_selfpay`) for a claim with
 that 险种, 就诊类型 and 机构级别. The claim's other inputs are held at representative values: for
-each cell the first combination, in a fixed order, that is a valid claim (the policy's constraints
-hold), in scope, and gives the ratio a value. Members the policy never names come first (they are
-the ordinary case: 高血压 rather than 肺结核), then the named ones in declaration order; false before
-true; an optional input is first left out. Then each other input is varied alone, and every value
-that changes the ratio is listed as an exception of the cell ("病种为肺结核：70%").
+each cell the first combination, in the order of `representative.Preferences` (the value most of the
+policy's examples use, then the value the rules treat as ordinary rather than as an exception, then
+members never named and false first), that is a valid claim (the policy's constraints hold), in
+scope, and gives the ratio a value without a value the rules treat as an exception (when the ordinary
+claim has no ratio the cell says 未规定; it never headlines a penalty instead). Then each other input
+is varied alone, and every value that changes the ratio is listed as an exception of the cell
+("病种为肺结核：70%").
 
 The axes are found by platform field (insutype, med_type, dedc_hosp_lv), so the matrix of every
 policy that uses the prelude lines up with every other's on the comparison page.
@@ -20,19 +22,16 @@ from decimal import Decimal
 from itertools import islice, product
 
 from policylang import ir
-from policylang.backends.interpreter import Interpreter
 from policylang.evaluators import evaluator
 from policylang.platform import OUTPUT_NAMES
 from policylang.publish import values
+from policylang.publish.representative import ABSENT, Preferences, Search
 from policylang.runtime import NotApplicable, is_missing_input
-from policylang.testing import mentioned_members, policy_expressions, walk
+from policylang.testing import policy_expressions, walk
 
 ROW_FIELDS = ("insutype", "med_type")  # 险种, 就诊类型
 COLUMN_FIELD = "dedc_hosp_lv"  # 机构级别
-AMOUNT = Decimal("1000.00")  # a representative 政策范围内费用 (and any other required amount)
 SEARCH_LIMIT = 600  # claims tried per cell before giving up on finding one in scope
-FALLBACK_DAY = datetime.date(2024, 1, 1)
-ABSENT = object()
 
 
 @dataclass
@@ -79,39 +78,21 @@ def ratio_matrices(policy: ir.Policy) -> list:
     return [builder.matrix(rule) for rule in ratio_outputs(policy)]
 
 
-def representative_day(policy: ir.Policy) -> datetime.date:
-    """The policy's first day in force, else its first example's date."""
-    if policy.meta.in_force.start is not None:
-        return policy.meta.in_force.start
-    for example in policy.examples:
-        for step in example.steps:
-            for name, value, _ in step.inputs:
-                if name == policy.service_date:
-                    return value
-    return FALLBACK_DAY
-
-
 class _Builder:
     def __init__(self, policy: ir.Policy):
         self.p = policy
         self.evaluate = evaluator(policy, "compiled")
-        self.interpreter = Interpreter(policy)
-        self.state = {n: a.initial for n, a in policy.accumulators.items()}
-        self.day = representative_day(policy)
+        self.prefs = Preferences(policy)
+        self.search = Search(policy, self.prefs)
+        self.state = self.search.state
+        self.day = self.prefs.day
         self.read = _inputs_read(policy)
         by_field = {i.field: n for n, i in policy.inputs.items() if i.field}
         self.row_axes = tuple(by_field[f] for f in ROW_FIELDS if by_field.get(f) in self.read)
         column = by_field.get(COLUMN_FIELD)
         self.column_axis = column if column in self.read else None
-        self._named: dict = {}
 
     # ---- domains
-    def ordered_members(self, t: ir.Type) -> list:
-        """Members the policy never names first (the ordinary case), then the named ones."""
-        named = self.named(t)
-        members = self.p.enums[t.enum].member_names()
-        return [m for m in members if m not in named] + [m for m in members if m in named]
-
     def axis_members(self, name: str) -> list:
         """The members the policy names, and the first it does not (members it never names behave
         alike), in declaration order."""
@@ -125,27 +106,11 @@ class _Builder:
         return member not in self.named(self.p.inputs[name].type)
 
     def named(self, t: ir.Type) -> set:
-        if t not in self._named:
-            self._named[t] = mentioned_members(self.p, t)
-        return self._named[t]
+        return self.prefs.named(t)
 
-    def domain(self, inp: ir.Input) -> list:
-        t = inp.type
-        if t.name == "enum":
-            options = self.ordered_members(t)
-        elif t == ir.BOOL:
-            options = [False, True]
-        elif inp.optional:
-            options = []
-        elif t == ir.MONEY:
-            options = [AMOUNT]
-        elif t.name in ("rate", "points", "number"):
-            options = [Decimal(0)]
-        elif t == ir.DATE:
-            options = [self.day]
-        else:
-            options = ["示例"]
-        return [ABSENT] + options if inp.optional else options
+    def domain(self, inp: ir.Input, fixed: dict | None = None) -> list:
+        """The input's values, the most ordinary first (`representative.Preferences`)."""
+        return self.prefs.order(inp, fixed=fixed)
 
     def others(self) -> list:
         """The inputs held at representative values: every input the policy reads but the axes."""
@@ -155,12 +120,12 @@ class _Builder:
     # ---- the matrix
     def matrix(self, rule: ir.Rule) -> Matrix:
         others = self.others()
-        domains = [self.domain(i) for i in others]
         columns = self.p.enums[self.p.inputs[self.column_axis].type.enum].member_names() if self.column_axis \
             else ("",)
         rows = []
         for labels in product(*(self.axis_members(a) for a in self.row_axes)):
             fixed = dict(zip(self.row_axes, labels))
+            domains = [self.domain(i, fixed) for i in others]
             cells = []
             for column in columns:
                 claim = dict(fixed)
@@ -190,63 +155,43 @@ class _Builder:
             if v is not ABSENT:
                 claim[inp.name] = v
         outcome = self.evaluate(claim, self.state)
-        if not outcome.applicable:
+        if not outcome.applicable or not self.search.valid(claim):
             return False, None
-        for c in self.p.constraints:
-            if self.interpreter.holds(c.expr, claim, self.state) is False:
-                return False, None
         return True, outcome.outputs
 
-    def excluded(self, fixed: dict) -> bool:
-        """Out of scope or invalid whatever the other inputs are: a requirement or a constraint that
-        is false already on the axes' values alone (one that reads another input is not applicable)."""
-        claim = {self.p.service_date: self.day, **fixed}
-        if not self.p.meta.in_force.contains(self.day):
-            return True
-        tests = [r.expr for r in self.p.scope] + [c.expr for c in self.p.constraints]
-        return any(self.interpreter.holds(e, claim, self.state) is False for e in tests)
-
-    def combinations(self, fixed: dict, others: list, domains: list, prefix: tuple = ()):
-        """The other inputs' values in product order, without the branches a requirement or constraint
-        already rules out (淄博's 就医地 = 市外 would otherwise use up the search before 市内). Sound: a
-        test that is false on some inputs stays false whatever the others are (a missing input makes
-        a test not applicable, never false)."""
-        k = len(prefix)
-        if k == len(others):
-            yield prefix
-            return
-        for value in domains[k]:
-            combo = prefix + (value,)
-            partial = {**fixed, **{i.name: v for i, v in zip(others, combo) if v is not ABSENT}}
-            if not self.excluded(partial):
-                yield from self.combinations(fixed, others, domains, combo)
-
     def cell(self, rule: ir.Rule, fixed: dict, others: list, domains: list) -> Cell:
-        if self.excluded(fixed):
+        if self.search.excluded(fixed):
             return Cell("out", "—")
         baseline, first_na = None, None
-        for combo in islice(self.combinations(fixed, others, domains), SEARCH_LIMIT):
+        # The branches a requirement already rules out are skipped (淄博's 就医地 = 市外 would otherwise
+        # use up the search before 市内).
+        for combo in islice(self.search.combinations(fixed, others, domains), SEARCH_LIMIT):
             ok, outputs = self.run(fixed, others, combo)
             if not ok:
                 continue
             v = outputs[rule.name]
-            if not isinstance(v, NotApplicable):
+            if not isinstance(v, NotApplicable) and not self.exceptional(others, combo):
                 baseline = (combo, v)
                 break
-            if first_na is None:
+            if first_na is None and isinstance(v, NotApplicable):
                 first_na = (combo, v)
         chosen = baseline or first_na
         if chosen is None:
             return Cell("out", "—")
         combo, v = chosen
         held = {i.name: _shown(x, i.type) for i, x in zip(others, combo)
-                if i.name in self.read and len(self.domain(i)) > 1 and x is not ABSENT}
+                if i.name in self.read and len(self.prefs.domain(i)) > 1 and x is not ABSENT}
         if isinstance(v, NotApplicable):
             cell = Cell("na", values.NOT_GIVEN, reason=v.reason, held=held)
         else:
             cell = Cell("value", values.short(v, rule.type), value=v, held=held)
         cell.exceptions = self.exceptions(rule, fixed, others, domains, combo, v)
         return cell
+
+    def exceptional(self, others: list, combo: tuple) -> bool:
+        """A claim with a value the rules treat as an exception (a penalty, a bonus group): a cell
+        the ordinary claim leaves 未规定 must not headline the penalty instead."""
+        return any(self.prefs.exceptional(i, v) for i, v in zip(others, combo) if v is not ABSENT)
 
     def exceptions(self, rule, fixed, others, domains, combo, base_value) -> list:
         """Each other input varied alone: the values that change the ratio, grouped by result."""

@@ -6,7 +6,7 @@ spans keep pointing into the file each declaration came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 import os
 from pathlib import Path
 
@@ -34,32 +34,71 @@ class Composed:
     module: ast.Module
     extends: str | None
     amendments: tuple
+    warnings: tuple = ()  # Diagnostic(severity="warning"): an `--assume` a later policy made ineffective
+
+
+@dataclass
+class Overrides:
+    """`--assume NAME=VALUE` along an `extends` chain: each value replaces the assumption where it is
+    declared, before that file's and every later file's amendments; what became of each is kept here."""
+
+    values: dict  # name -> the value as text
+    declared: list = field(default_factory=list)  # every assumption the chain declares, for E0419's hint
+    reached: set = field(default_factory=set)  # names some file of the chain declares
+    live: set = field(default_factory=set)  # names whose override still reaches the result
+    docs: dict = field(default_factory=dict)  # span of an overridden declaration -> its doc before
+    warnings: list = field(default_factory=list)
+
+    def cut(self, name: str, span: Span, how: str) -> None:
+        """A later definition gives `name` outright: the override no longer reaches the result; say so."""
+        self.live.discard(name)
+        self.warnings.append(Diagnostic("W0424", span, {"name": name, "value": self.values[name], "how": how},
+                                        severity="warning"))
 
 
 def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None) -> Composed:
     """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file.
 
-    `assume` overrides named assumptions (`--assume NAME=VALUE`) before amendments apply, so a
-    reform's "+2pp over the baseline" moves with the baseline.
+    `assume` overrides named assumptions (`--assume NAME=VALUE`) in the file that declares them,
+    before that file's amendments and every later file's, so a reform's "+2pp over the baseline"
+    moves with the baseline however long the `extends` chain. A later `amend NAME = value` (or a
+    redefinition that is no assumption) gives the value outright: the override then has no effect
+    on the result, and a W0424 warning says where.
     """
-    header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
+    overrides = Overrides(dict(assume or {}))
+    composed = _compose(module, load, seen, overrides)
+    unknown = [name for name in overrides.values if name not in overrides.reached]
+    if unknown:
+        header = _header(module)
+        span = header.span if header is not None else Span(module.file, 1, 1, 1, 1)
+        known = ", ".join(dict.fromkeys(overrides.declared)) or "none"
+        raise DiagnosticError([Diagnostic("E0419", span, {"name": name, "known": known}) for name in unknown])
+    return replace(composed, warnings=tuple(overrides.warnings))
+
+
+def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides) -> Composed:
+    header = _header(module)
     errors: list = []
-    decls = list(module.decls)
+    own = list(module.decls)
+    decls = own
     extends = None
     if header is not None and header.extends is not None:
         path, span = header.extends
         base_path = os.path.normpath(Path(module.file).parent / path)
         if base_path in seen or base_path == module.file:
             raise DiagnosticError([Diagnostic("E0416", span, {"path": path})])
-        base = compose(_load(load, base_path, span), load, seen + (module.file,))
-        decls = merge(base.module.decls, decls)
+        base = _compose(_load(load, base_path, span), load, seen + (module.file,), overrides)
+        for d in own:
+            if isinstance(d, ast.RuleDecl) and not d.assumption and d.name in overrides.live:
+                overrides.cut(d.name, d.span, "this definition")
+        decls = merge(base.module.decls, override(own, overrides, errors))
         extends = base_path
-    if assume:
-        decls = override(decls, assume, header, errors)
-    decls, amendments = amend(decls, errors)
+    else:
+        decls = override(own, overrides, errors)
+    decls, amendments = amend(decls, errors, overrides)
     for path, span in (header.conforms if header is not None else ()):
         guideline = _load(load, os.path.normpath(Path(module.file).parent / path), span)
-        g_header = next((d for d in guideline.decls if isinstance(d, ast.PolicyHeader)), None)
+        g_header = _header(guideline)
         if g_header is None or g_header.kind != "guideline":
             errors.append(Diagnostic("E0417", span, {"path": path}))
             continue
@@ -72,6 +111,10 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
     return Composed(ast.Module(module.file, tuple(decls)), extends, tuple(amendments))
 
 
+def _header(module: ast.Module):
+    return next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
+
+
 def _load(load, path: str, span: Span) -> ast.Module:
     if not Path(path).is_file():
         raise DiagnosticError([Diagnostic("E0105", span, {
@@ -80,27 +123,33 @@ def _load(load, path: str, span: Span) -> ast.Module:
     return load(path)
 
 
-def override(decls: list, assume: dict, header, errors: list) -> list:
+def override(decls: list, overrides: Overrides, errors: list) -> list:
+    """Replace every version of each assumption this file declares that `--assume` names."""
     from policylang.claims import convert_value
     from policylang import ir
 
-    span = header.span if header is not None else Span("<assume>", 1, 1, 1, 1)
-    known = {d.name: i for i, d in enumerate(decls) if isinstance(d, ast.RuleDecl) and d.assumption}
     out = list(decls)
-    for name, text in assume.items():
-        if name not in known:
-            errors.append(Diagnostic("E0419", span, {"name": name, "known": ", ".join(known) or "none"}))
+    for i, d in enumerate(decls):
+        if not (isinstance(d, ast.RuleDecl) and d.assumption):
             continue
-        d = out[known[name]]
+        overrides.declared.append(d.name)
+        if d.name not in overrides.values:
+            continue
+        name, text = d.name, overrides.values[d.name]
+        first = name not in overrides.reached
+        overrides.reached.add(name)
         kind = d.type_name if d.type_name in ir.SCALARS else None
         try:
             value = convert_value(ir.SCALARS[kind], text, None) if kind else text
         except ValueError as exc:
-            errors.append(Diagnostic("E0420", span, {"name": name, "reason": str(exc)}))
+            if first:  # one error per name, not one per version
+                errors.append(Diagnostic("E0420", d.span, {"name": name, "reason": str(exc)}))
             continue
         literal = ast.Literal(kind, value, text, d.expr.span) if kind else ast.Name(text, d.expr.span)
+        overrides.live.add(name)
+        overrides.docs[d.span] = d.options.doc
         doc = f"{d.options.doc or ''}（--assume {name}={text}）"
-        out[known[name]] = replace(d, expr=literal, options=replace(d.options, doc=doc))
+        out[i] = replace(d, expr=literal, options=replace(d.options, doc=doc))
     return out
 
 
@@ -129,9 +178,9 @@ def merge(base: tuple, child: list) -> list:
     return kept + child
 
 
-def amend(decls: list, errors: list) -> tuple[list, list]:
+def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tuple[list, list]:
     """Apply each `amend` to the definition it names: rules and assumptions get `expr op value`,
-    tables get it on every row's output; `=` replaces."""
+    tables get it on every row's output; `=` replaces (and cuts an `--assume` of that name)."""
     amendments = []
     out = [d for d in decls if not isinstance(d, ast.AmendDecl)]
     for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
@@ -139,8 +188,13 @@ def amend(decls: list, errors: list) -> tuple[list, list]:
         if not targets:
             errors.append(Diagnostic("E0418", a.target_span, {"name": a.target}))
             continue
+        cuts = a.op == "=" and overrides is not None and a.target in overrides.live
+        if cuts:
+            overrides.cut(a.target, a.span, f"`amend {a.target} = …` here")
         for i in targets:
             d = out[i]
+            if cuts and d.span in overrides.docs:  # the page must not credit the override with this value
+                d = replace(d, options=replace(d.options, doc=overrides.docs[d.span]))
             amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span))
             if isinstance(d, ast.RuleDecl):
                 # `=` gives the value outright: what was assumed no longer is (`+=` still builds on it)
@@ -158,3 +212,4 @@ def _apply(expr: ast.Expr, a: ast.AmendDecl) -> ast.Expr:
     if a.op == "=":
         return a.value
     return ast.BinOp(a.op, expr, a.value, a.span)
+
