@@ -203,3 +203,40 @@ def test_an_undecided_search_is_a_lower_bound_and_exits_1(monkeypatch):
     assert dedc.decrease.status == "at-least" and not dedc.decided and report.exit_code == 1
     text = diff_text(report)
     assert "  起付线: (undecided)" in text and "largest decrease: at least " in text and "lower bound" in text
+
+
+DETERMINISM = r"""
+import hashlib, sys, z3
+import policylang.diff as diff
+from policylang.pipeline import load_policy
+
+digest = hashlib.sha256()
+decide = diff.decide
+
+def recording(formulas, budget):
+    solver = z3.Solver()
+    solver.add(*formulas)
+    digest.update(f"{budget}:{solver.sexpr()}".encode())
+    return decide(formulas, budget)
+
+diff.decide = recording
+report = diff.Differ(load_policy(sys.argv[1]), load_policy(sys.argv[2])).run()
+print(digest.hexdigest())
+print(diff.diff_text(report))
+"""
+
+
+def test_diff_asks_the_same_questions_in_every_process():
+    """The verdicts follow the questions: the same formulas, in the same order, with the same budget,
+    under every PYTHONHASHSEED (a set of names iterated while building them would change them)."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("0", "1", "2"):
+        done = subprocess.run([sys.executable, "-c", DETERMINISM, *(str(HERE / name) for name in ADMISSIONS)],
+                              env=dict(os.environ, PYTHONHASHSEED=seed), capture_output=True, text=True,
+                              cwd=ROOT, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs
