@@ -1,10 +1,12 @@
 """`policylang diff OLD NEW`: what a reform changes, over the same claims, proved with Z3.
 
-Both policies are encoded over one set of claim symbols (inputs are shared by name), so a
-model is one claim seen by both. The in-force periods are ignored — a reform and its baseline
-usually follow each other in time — but each side's scope and constraints apply; `--old-date`
-and `--new-date` fix the service date of each side, which compares two versions inside one
-policy (the 变化对照表 of an effective date).
+Both policies are encoded over one set of claim symbols (inputs are shared by name) and one
+year-to-date (every accumulator of either policy, any value ≥ 0), so a model is one claim seen by
+both. The service date is the exception: each side's claim falls in its own policy's in-force
+period (a reform and its baseline follow each other), or on the date `--old-date` / `--new-date`
+fix, which compares two versions inside one policy (the 变化对照表 of an effective date). Each
+side's scope and constraints apply. Every claim shown is replayed through both evaluators of both
+policies and must show what the solver said (else PL901); docs/diff.md is the user's reference.
 """
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ class Change:
 
     @property
     def decided(self) -> bool:
-        return self.increase.decided and self.decrease.decided
+        """Both directions proved (none or exact); an internal error is reported on its own."""
+        return all(d.decided or d.status == "internal-error" for d in (self.increase, self.decrease))
 
 
 @dataclass
@@ -523,6 +526,8 @@ def diff_text(report: DiffReport) -> str:
                    "from any year-to-date)")
     elif report.worse_status == "unknown":
         out.append("  ? undecided whether someone's fund payment falls: raise --timeout")
+    elif report.worse_status == "internal-error":
+        out.append("  ! someone is worse off, but the solver's claim did not reproduce (internal error PL901, below)")
     elif report.worse_status == "violated":
         s = report.worse_off
         out.append("  ✗ someone is worse off under the new policy:")
