@@ -306,32 +306,20 @@ class Differ:
                 break
         return Found("at-least", model, low)
 
-    def smallest(self, formulas, term, model, step: Fraction = Fraction(1), probes: int = 12):
-        """A model with term (≥ 0) as small as a few probes find: thresholds 0, 1, 10, 100 … step
-        units, then halving between the last two. For believable claims only: never a verdict."""
-        best, prev, threshold = model, None, Fraction(0)
-        current = self.value(model, term)
-        while probes > 0 and threshold < current:
-            probes -= 1
+    def smallest(self, formulas, term, model, step: Fraction = Fraction(1)):
+        """A model whose term (≥ 0) is at most the first of 0, step, 10·step, 100·step … that some
+        claim reaches: the order of magnitude, not the least value. For believable claims only, never
+        a verdict, so it does not bisect: that would cost a dozen proofs that nothing smaller exists
+        (on 淄博 at --timeout 60, 19 of them took 100 s) for a claim that is only easier to read."""
+        threshold, current = Fraction(0), self.value(model, term)
+        while threshold < current:
             verdict, found = self.ask(formulas, -term, -threshold, self.step_budget(), strict=False)
             if verdict == z3.sat:
-                best, current = found, self.value(found, term)
-                break
+                return found
             if verdict != z3.unsat:
-                return best
-            prev, threshold = threshold, (threshold * 10 if threshold else step)
-        low = prev if prev is not None else None
-        while probes > 0 and low is not None and current - low > step:
-            probes -= 1
-            mid = _floor((low + current) / 2, step)
-            verdict, found = self.ask(formulas, -term, -mid, self.step_budget(), strict=False)
-            if verdict == z3.sat:
-                best, current = found, self.value(found, term)
-            elif verdict == z3.unsat:
-                low = mid
-            else:
                 break
-        return best
+            threshold = threshold * 10 if threshold else step
+        return model
 
     def believable(self, formulas, model, money: bool = False):
         """The model with the least year-to-date, then (money=True) the least claim amounts, whole
