@@ -207,7 +207,7 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
 
     OLD and NEW may be the same file with --old-date/--new-date: the change at an effective date.
     """
-    from policylang.diff import DiffError, Differ, diff_text
+    from policylang.diff import DiffError, Differ, Irreproducible, diff_text, direction, direction_text
 
     old_policy, new_policy = _load(old, assume), _load(new, assume)
     try:
@@ -216,18 +216,21 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
     except DiffError as exc:
         raise InputError(f"error: {exc}") from None
     click.echo(diff_text(report))
-    failed = report.worse_status != "proved"
+    code = report.exit_code  # 70 a shown claim did not reproduce, 1 someone worse off or anything undecided
     for name in assumptions:
-        from policylang.diff import direction, direction_text
-
         try:
             result = direction(new_policy, name, timeout)
         except DiffError as exc:
             raise InputError(f"error: {exc}") from None
+        except Irreproducible as exc:
+            click.echo(f"internal error[PL901]: {exc}")
+            code = EXIT_INTERNAL
+            continue
         click.echo(direction_text(new_policy, result))
-        failed = failed or result.status != "same-way"
-    if failed:
-        sys.exit(EXIT_FAILED)
+        if result.status != "same-way" and code != EXIT_INTERNAL:
+            code = EXIT_FAILED
+    if code:
+        sys.exit(code)
 
 
 @cli.command("docs")

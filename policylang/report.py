@@ -15,9 +15,14 @@ from policylang.testing import show
 
 def example_syntax(policy: ir.Policy, claim: dict) -> str:
     """A claim as the language writes it, ready to paste into an example block."""
+    return claim_syntax(policy.inputs, claim)
+
+
+def claim_syntax(inputs: dict, claim: dict) -> str:
+    """A claim over these inputs (`diff` shows inputs of two policies in one claim)."""
     parts = []
     for name, value in claim.items():
-        t = policy.inputs[name].type
+        t = inputs[name].type
         if t.name == "text":
             text = json.dumps(value, ensure_ascii=False)
         else:
@@ -26,6 +31,12 @@ def example_syntax(policy: ir.Policy, claim: dict) -> str:
                 text = f"{value:.2f}".rstrip("0").rstrip(".") + "元"
         parts.append(f"{name} = {text}")
     return "claim { " + ", ".join(parts) + " }"
+
+
+def state_syntax(accumulators: dict, state: dict) -> str:
+    """A year-to-date as an example block's `state { … }` writes it: the one way `check` and `diff`
+    show the state a counterexample or a shown claim starts from."""
+    return "state { " + ", ".join(f"{k} = {show(v, accumulators[k].type)}" for k, v in state.items()) + " }"
 
 
 def claim_json(policy: ir.Policy, claim: dict) -> dict:
@@ -88,8 +99,7 @@ def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
     else:
         out.append("  counterexample:")
     if ce.state:
-        state = ", ".join(f"{k} = {show(v, policy.accumulators[k].type)}" for k, v in ce.state.items())
-        out.append(f"    state {{ {state} }}")
+        out.append(f"    {state_syntax(policy.accumulators, ce.state)}")
     for role, claim in zip(roles(r), ce.claims):
         out.append(f"    {example_syntax(policy, claim)}" + (f"   # {role}" if role else ""))
     if not ce.claims:
@@ -151,8 +161,8 @@ def sarif(reports: list) -> str:
             if r.counterexample:
                 ce = r.counterexample
                 claims = "; ".join(example_syntax(report.policy, c) for c in ce.claims)
-                state = ", ".join(f"{k} = {show(v, report.policy.accumulators[k].type)}" for k, v in ce.state.items())
-                message += f" — counterexample: {f'state {{ {state} }} ' if state else ''}{claims}"
+                state = f"{state_syntax(report.policy.accumulators, ce.state)} " if ce.state else ""
+                message += f" — counterexample: {state}{claims}"
             results.append({
                 "ruleId": r.rule,
                 "ruleIndex": list(RULES).index(r.rule),

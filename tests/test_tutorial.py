@@ -19,11 +19,14 @@ def test_the_examples_pass_and_check_finds_nothing():
 
 def test_nobody_is_worse_off_and_a_higher_baseline_makes_the_raise_a_cut():
     report = Differ(load_policy(HERE / "baseline.pol"), load_policy(HERE / "reform.pol")).run()
-    assert report.worse_status == "proved"
+    assert report.worse_status == "proved" and report.exit_code == 0  # the tutorial shows exit 0: all decided
+    assert [(c.output, c.increase.status, c.decrease.status) for c in report.changes] == [
+        ("报销比例", "exact", "none"), ("统筹支付", "exact", "none")]
     assume = {"慢病基层比例": "68%"}
     report = Differ(load_policy(HERE / "baseline.pol", assume), load_policy(HERE / "reform.pol", assume)).run()
-    claim, _, old, new, _ = report.worse_off
-    assert claim["病种"] != "肺结核" and old.outputs["报销比例"] * 100 == 68 and new.outputs["报销比例"] * 100 == 65
+    shown = report.worse_off
+    assert shown.claim["病种"] != "肺结核" and shown.claim["政策范围内费用"] == 100
+    assert shown.old.outputs["报销比例"] * 100 == 68 and shown.new.outputs["报销比例"] * 100 == 65
 
 
 def test_a_narrow_old_gap_breaks_jiceng_at_least_erji():
