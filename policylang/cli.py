@@ -199,10 +199,11 @@ def check_command(paths, fmt, timeout, budget, output, assume):
 @click.option("--old-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the old side.")
 @click.option("--new-date", type=click.DateTime(["%Y-%m-%d"]), help="Service date of every claim on the new side.")
 @TIMEOUT
+@BUDGET
 @click.option("--assumption", "assumptions", multiple=True, metavar="NAME",
               help="Also prove that raising this assumption of NEW moves every claim the same way.")
 @ASSUME
-def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
+def diff_command(old, new, old_date, new_date, timeout, budget, assumptions, assume):
     """What NEW changes against OLD over the same claims: is anyone worse off, and by how much at most.
 
     OLD and NEW may be the same file with --old-date/--new-date: the change at an effective date.
@@ -212,14 +213,14 @@ def diff_command(old, new, old_date, new_date, timeout, assumptions, assume):
     old_policy, new_policy = _load(old, assume), _load(new, assume)
     try:
         report = Differ(old_policy, new_policy, timeout, old_date and old_date.date(),
-                        new_date and new_date.date()).run()
+                        new_date and new_date.date(), budget).run()
     except DiffError as exc:
         raise InputError(f"error: {exc}") from None
     click.echo(diff_text(report))
     code = report.exit_code  # 70 a shown claim did not reproduce, 1 someone worse off or anything undecided
     for name in assumptions:
         try:
-            result = direction(new_policy, name, timeout)
+            result = direction(new_policy, name, timeout, budget)
         except DiffError as exc:
             raise InputError(f"error: {exc}") from None
         except Irreproducible as exc:

@@ -20,7 +20,8 @@ import z3
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import MAX_FEN, SCALE, Encoder, Run, decide, definitions, read_claim, rounding_lemmas
+from policylang.backends.smt import MAX_FEN, SCALE, Encoder, Run, definitions, read_claim, rounding_lemmas
+from policylang.backends.solving import Budget, decide
 from policylang.platform import OUTPUT_NAMES
 from policylang.report import claim_syntax, outputs_text, state_syntax
 from policylang.runtime import EXACT, Outcome
@@ -136,9 +137,11 @@ GRAIN = {"money": Fraction(1, 100)}  # the bisection stops at this width, then p
 
 class Differ:
     def __init__(self, old: ir.Policy, new: ir.Policy, timeout: float = 10.0,
-                 old_date: datetime.date | None = None, new_date: datetime.date | None = None):
+                 old_date: datetime.date | None = None, new_date: datetime.date | None = None,
+                 budget: float | None = None):
         self.old, self.new = old, new
         self.timeout_ms = int(timeout * 1000)
+        self.budget = Budget(budget)  # the whole comparison's solver work (--budget)
         self.check_inputs()
         self.old_run = Run(Encoder(old), "c:")
         self.state = dict(self.old_run.state_scaled)  # every accumulator of either policy: (Int, scale)
@@ -244,7 +247,8 @@ class Differ:
     # ------------------------------------------------------------------ searches
     def ask(self, formulas, objective, bound: Fraction, budget_ms: int, strict: bool = True):
         """(verdict, model) of: some claim has objective > bound (≥ bound when not strict)."""
-        verdict, model, _ = decide([*formulas, *self.lemmas(), self.above(objective, bound, strict)], budget_ms)
+        verdict, model, _ = decide([*formulas, *self.lemmas(), self.above(objective, bound, strict)], budget_ms,
+                                   self.budget)
         return verdict, model
 
     def lemmas(self) -> list:
@@ -336,7 +340,7 @@ class Differ:
         total = z3.Sum([z3.ToReal(n) / 100 for n in amounts])
         for step in (10000, 100, 1):
             tier = formulas + [n % step == 0 for n in amounts]
-            verdict, start, _ = decide([*tier, *self.lemmas()], self.step_budget())
+            verdict, start, _ = decide([*tier, *self.lemmas()], self.step_budget(), self.budget)
             if verdict == z3.sat:
                 return self.smallest(tier, total, start, Fraction(step, 100))
             if verdict != z3.unsat:
@@ -415,7 +419,7 @@ class Direction:
 STEP = {"rate": Decimal("0.01"), "points": Decimal("0.01"), "money": Decimal(100), "number": Decimal(1)}
 
 
-def direction(policy: ir.Policy, name: str, timeout: float = 10.0) -> Direction:
+def direction(policy: ir.Policy, name: str, timeout: float = 10.0, budget: float | None = None) -> Direction:
     """Two claims, each at the assumption's value a and at a raised value a': can one gain while the
     other loses? a' is a + one step (1 percentage point, 100 元, 1): with both values fixed the
     formulas stay linear, which the solver decides; a symbolic a would multiply two unknowns."""
@@ -447,7 +451,7 @@ def direction(policy: ir.Policy, name: str, timeout: float = 10.0) -> Direction:
         deltas.append(b - a)
         runs.append((at_low, at_high))
     formulas += definitions([run for pair in runs for run in pair])
-    verdict, model, _ = decide([*formulas, deltas[0] > 0, deltas[1] < 0], int(timeout * 1000))
+    verdict, model, _ = decide([*formulas, deltas[0] > 0, deltas[1] < 0], int(timeout * 1000), Budget(budget))
     if verdict == z3.unsat:
         return Direction(name, "same-way")
     if verdict == z3.unknown:
