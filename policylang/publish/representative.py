@@ -81,8 +81,8 @@ class Preferences:
         """`options` (default: the input's domain) sorted most ordinary first; `fixed`: the values the
         page holds for this claim (a row's 险种 and 就诊类型), whose examples count first."""
         options = self.domain(inp) if options is None else list(options)
-        near = self.used_when(fixed or {}).get(inp.name, Counter())
-        used, scores = self.used.get(inp.name, Counter()), self.scores.get(inp.name, Counter())
+        near = _majority(self.used_when(fixed or {}).get(inp.name, Counter()))
+        used, scores = _majority(self.used.get(inp.name, Counter())), self.scores.get(inp.name, Counter())
         uncovered = self.uncovered.get(inp.name, Counter())
         fallback = {v: i for i, v in enumerate(self._fallback(inp, options))}
         return sorted(options, key=lambda v: (-near[_key(v)], -used[_key(v)], -scores[_key(v)], uncovered[_key(v)],
@@ -184,6 +184,14 @@ def _example_claims(policy: ir.Policy) -> list:
     """The inputs of each example claim the policy covers (one shown out of scope is not typical)."""
     return [{name: value for name, value, _ in step.inputs}
             for example in policy.examples for step in example.steps if step.expect is not None]
+
+
+def _majority(counts: Counter) -> Counter:
+    """The value most examples give, if more than half give it: examples are written to cover the
+    exceptions too (two 肺结核 claims beside one 高血压 and one 糖尿病), so a mere plurality says nothing
+    about what is typical."""
+    total = sum(counts.values())
+    return Counter({k: v for k, v in counts.items() if 2 * v > total})
 
 
 def _counts(policy: ir.Policy, steps: list) -> dict:

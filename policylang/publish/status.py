@@ -13,7 +13,8 @@ from policylang import ir
 from policylang.publish import prose, values
 
 STATUS = {"proved": "已证明", "violated": "不成立（有反例）", "unknown": "未能判定", "internal-error": "内部错误",
-          "not-checked": "未检查"}
+          "not-checked": "未检查", "vacuous": "空洞（没有就诊满足其前提，证明不说明任何情形）",
+          "not-applicable": "不适用（本政策未规定这类就诊）"}
 ROLES = {"left": "左", "right": "右", "smaller": "较少费用", "larger": "较多费用"}
 PROPERTY_RULES = ("PL401", "PL402")
 
@@ -90,7 +91,8 @@ def _row(policy, name, clause, origin, words, result, ran) -> PropertyRow:
         status = result.status
     row = PropertyRow(name, clause, origin, words, status, STATUS.get(status, status))
     if result is not None:
-        row.message = result.message if status != "proved" else ""
+        # a proof names the branches its compared pairs never reach: the reader sees what the ✓ leaves out
+        row.message = result.message if status != "proved" else "；".join(result.notes)
         if result.counterexample is not None and status == "violated":
             row.counterexample = _counterexample(policy, result)
     return row
