@@ -52,7 +52,7 @@ RULES = {
 
 DEFAULT_BUDGET = 60.0  # seconds of solver work one policy's check may spend in all (--budget)
 NICER_SHARE = 40  # each question of the search for a believable counterexample gets this fraction of --timeout
-SHRINK_STEPS = 8  # bisection steps on the counterexample's total amount
+SHRINK_STEPS = 6  # bisection steps on the counterexample's total amount
 STEP_SHARE = 5  # each step of a goal gets this fraction of --timeout: a step is one stage, far smaller than the goal
 # asked first, before the inductions: cheap, and what a hurried edit breaks (a ratio of 180%) is reported at
 # once; the rest keep their order, each amount's bound before the goals that assume it (cheapest on 淄博)
@@ -340,8 +340,8 @@ class Checker:
                 fund = rule.platform and OUTPUT_NAMES[rule.platform][1] == "fund"
                 if fund and inscp:
                     goals.append(self.value_goal(
-                        "PL102", rule, lambda v, r: z3.Or(v < 0, v > r.inputs[inscp]),
-                        lambda v, c: v < 0 or v > c[inscp], f"outside [0, {inscp}]"))
+                        "PL102", rule, lambda v, r: z3.Or(v < 0, z3.And(r.given(inscp), v > r.inputs[inscp])),
+                        lambda v, c: v < 0 or (inscp in c and v > c[inscp]), f"outside [0, {inscp}]"))
                 else:
                     goals.append(self.value_goal("PL103", rule, lambda v, r: v < 0, lambda v, c: v < 0, "negative"))
         if inscp:
@@ -389,7 +389,8 @@ class Checker:
         right = self.new_run("R:", state=left.shared_state(), shared=shared)
         a, b = left.rule(rule.name), right.rule(rule.name)
         # Compare the fen integers, not their Real values: the solver decides it far more easily.
-        hypotheses = [*self.base(left), *self.base(right), left.scaled[inscp][0] <= right.scaled[inscp][0],
+        hypotheses = [*self.base(left), *self.base(right), left.given(inscp), right.given(inscp),
+                      left.scaled[inscp][0] <= right.scaled[inscp][0],
                       *self.same_values(left, right, inscp)]
         violation = z3.And(*hypotheses, z3.Not(a.na), z3.Not(b.na), a.v > b.v)
         # A stage chain is monotone when each stage is, given the one before: prove the amounts it
@@ -729,14 +730,17 @@ class Checker:
         if not amounts:
             return None
         absent = [z3.Not(present) for _, run in goal.runs for present in run.present.values() if present is not None]
+        # a year-to-date below 0 is a state no claim sequence reaches unless the goal is about exactly that
+        nonneg = [n >= 0 for _, run in goal.runs[:1] for n, _ in run.state_scaled.values()]
+        wishes = ([[*absent, *nonneg]] if absent and nonneg else []) + [w for w in (nonneg, absent) if w] + [[]]
         small = max(self.timeout_ms // NICER_SHARE, 100)
         found = None
         for step in (10000, 100, 1):
             tier = [*extra, goal.violation, *[n % step == 0 for n in amounts]]
-            for leave_out in ([absent, []] if absent else [[]]):
-                verdict, model, _ = self.decide([*tier, *leave_out], small, "a believable counterexample")
+            for wish in wishes:
+                verdict, model, _ = self.decide([*tier, *wish], small, "a believable counterexample")
                 if verdict == z3.sat:
-                    found = ([*tier, *leave_out], model)
+                    found = ([*tier, *wish], model)
                     break
             if found:
                 break

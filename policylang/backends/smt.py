@@ -170,6 +170,11 @@ class Run:
             value = z3.String(ident)
         return value, present
 
+    def given(self, name: str):
+        """Whether the claim carries an input (always, unless the input is optional)."""
+        present = self.present[name]
+        return present if present is not None else z3.BoolVal(True)
+
     def state_symbols(self, prefix: str) -> tuple[dict, dict]:
         """The year-to-date before the claim: scaled integers, bounded; that they are never negative
         is an invariant the checker proves (PL104) before it assumes it."""
