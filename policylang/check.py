@@ -52,7 +52,7 @@ RULES = {
 
 DEFAULT_BUDGET = 60.0  # seconds of solver work one policy's check may spend in all (--budget)
 NICER_SHARE = 40  # each question of the search for a believable counterexample gets this fraction of --timeout
-SHRINK_STEPS = 6  # bisection steps on the counterexample's total amount
+SHRINK_STEPS = 4  # bisection steps on the counterexample's total amount, after its order of magnitude
 STEP_SHARE = 5  # each step of a goal gets this fraction of --timeout: a step is one stage, far smaller than the goal
 # asked first, before the inductions: cheap, and what a hurried edit breaks (a ratio of 180%) is reported at
 # once; the rest keep their order, each amount's bound before the goals that assume it (cheapest on 淄博)
@@ -749,10 +749,18 @@ class Checker:
         formulas, model = found
         size = z3.Sum([z3.If(n >= 0, n, -n) for n in amounts])  # a state may be negative: closest to 0
         high, low = model.eval(size, model_completion=True).as_long(), -1  # a model of size ≤ high exists
-        for _ in range(SHRINK_STEPS):  # bisect the total towards the smallest the budget can show
+        for power in (10 ** 4, 10 ** 6, 10 ** 8):  # first the order of magnitude: 100 元, 1 万元, 100 万元 in all
+            if power >= high:
+                break
+            verdict, smaller, _ = self.decide([*formulas, size <= power], small, "smaller amounts")
+            if verdict == z3.sat:
+                model, high = smaller, smaller.eval(size, model_completion=True).as_long()
+                break
+            low = power
+        for _ in range(SHRINK_STEPS):  # then bisect the total towards the smallest the budget can show
             if high - low <= 1:
                 break
-            middle = (low + high) // 2 if low >= 0 else high // 2
+            middle = (low + high) // 2
             verdict, smaller, _ = self.decide([*formulas, size <= middle], small, "smaller amounts")
             if verdict == z3.sat:
                 model, high = smaller, smaller.eval(size, model_completion=True).as_long()

@@ -89,7 +89,7 @@ def units_for(timeout_ms: int) -> int:
 def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None):
     """(verdict, model, why unknown) of the conjunction of formulas, within timeout_ms of resource units.
 
-    The model, if any, is in the caller's context. on_round(strategy name, round) is told before each
+    The model, if any, evaluates the caller's terms (`Model`). on_round(strategy name, round) is told before each
     solver call (the progress line shows it).
     """
     allowance = min(units_for(timeout_ms), budget.left)
@@ -101,6 +101,7 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
     first = allowance / (2 ** ROUNDS - 1) / total
     reasons = []
     kept: dict = {}  # plain solvers carry what they learnt into the next round; tactic pipelines start afresh
+    counted: dict = {}  # strategy -> its kept solver's resource count after its last check
     for rnd in range(ROUNDS):
         for i, (name, make, share) in enumerate(STRATEGIES):
             units = max(int(first * 2 ** rnd * share), MIN_UNITS)
@@ -109,6 +110,7 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
                 return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
             solver = kept.get(i)
             if solver is None:
+                counted.pop(i, None)
                 solver = make(ctx)
                 solver.add(*goal)
                 if name in REUSABLE:
@@ -117,19 +119,37 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
             solver.set("timeout", max(int(WALL_SAFETY * units / RLIMIT_PER_SECOND * 1000), 1000))
             if on_round is not None:
                 on_round(name, rnd)
-            before = _count(solver)
             verdict = solver.check()
-            budget.charge(min(max(_count(solver) - before, 0), units) or units)
+            # what this check used: the count after it, less the count after this solver's last check (the
+            # count read *before* a first check varies from run to run, so it is never read)
+            used = _count(solver)
+            budget.charge(min(max(used - counted.get(i, 0), 0), units) or units)
+            counted[i] = used
             if verdict == z3.sat:
                 model = solver.model()
                 if z3.is_true(model.eval(z3.And(*goal), model_completion=True)):
-                    return verdict, model.translate(formulas[0].ctx), ""
+                    return verdict, Model(model, ctx), ""
                 reasons.append(f"{name} gave a model that breaks the formula")  # never trusted: a solver bug
                 continue
             if verdict == z3.unsat:
                 return verdict, None, ""
             reasons.append(solver.reason_unknown())
     return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
+
+
+class Model:
+    """A model kept in its question's own context; the caller's terms are evaluated there.
+
+    Translating the model back into the caller's context instead made later questions, asked in fresh
+    contexts, answer differently from one run to the next (seen: the same formula using 62922 or
+    37792 resource units in alternate calls), so nothing is ever copied back.
+    """
+
+    def __init__(self, model, ctx):
+        self.model, self.ctx = model, ctx
+
+    def eval(self, term, model_completion: bool = False):
+        return self.model.eval(term.translate(self.ctx), model_completion=model_completion)
 
 
 def _count(solver) -> int:
