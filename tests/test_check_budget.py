@@ -72,3 +72,12 @@ output 统筹支付: money as hifp_pay clause "一" = 其他应付 × 110%
     bound = next(r for r in report.results if r.rule == "PL102")
     assert bound.status == "violated"
     assert bound.counterexample.claims[0]["政策范围内费用"] < bound.counterexample.outcomes[0].outputs["统筹支付"]
+
+
+def test_the_progress_line_names_the_question_with_the_solver():
+    seen = []
+    check_policy(load_policy(ROOT / "policies" / "shaoxing-2024.pol"), 10.0, progress=lambda q, d: seen.append((q, d)))
+    questions = {q for q, _ in seen}
+    assert "`报销比例` lies in [0%, 100%]" in questions
+    assert any(q.startswith("累计净报销不超过 1200 元") for q in questions)
+    assert all(d.endswith(("round 1", "round 2", "round 3")) for _, d in seen)
