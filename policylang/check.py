@@ -19,7 +19,7 @@ from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
 from policylang.backends.smt import (Encoder, Run, cell_match, definitions, read_claim, rounding_lemmas, shift_lemmas,
                                      sort_of, validity_test)
-from policylang.backends.solving import SPENT, Budget, decide
+from policylang.backends.solving import RLIMIT_PER_SECOND, SPENT, Budget, decide
 from policylang.diagnostics import Span
 from policylang.platform import OUTPUT_NAMES
 from policylang.runtime import NotApplicable
@@ -52,6 +52,7 @@ RULES = {
 
 DEFAULT_BUDGET = 60.0  # seconds of solver work one policy's check may spend in all (--budget)
 NICER_SHARE = 40  # each question of the search for a believable counterexample gets this fraction of --timeout
+SMALL_FEN = 10 ** 7  # 10 万元: what a believable counterexample's amounts stay within, if they can
 SHRINK_STEPS = 4  # bisection steps on the counterexample's total amount, after its order of magnitude
 STEP_SHARE = 5  # each step of a goal gets this fraction of --timeout: a step is one stage, far smaller than the goal
 # asked first, before the inductions: cheap, and what a hurried edit breaks (a ratio of 180%) is reported at
@@ -78,6 +79,7 @@ class Result:
     counterexample: Counterexample | None = None
     seconds: float = 0.0
     notes: list = field(default_factory=list)  # what a proof does not cover (a branch no compared pair reaches)
+    believable: bool = True  # a counterexample the search could make readable (not the solver's first answer)
 
     @property
     def is_finding(self) -> bool:
@@ -187,6 +189,8 @@ class Checker:
             if self.known() == known:
                 continue  # nothing new to assume: the answer would be the same
             result = self.solve(goal)
+            if result.status == "violated" and not result.believable and report.results[place].status == "violated":
+                continue  # still violated: keep the first pass's counterexample, which could be made readable
             if result.status != "unknown":
                 report.results[place] = result
                 if result.status == "proved":
@@ -657,14 +661,17 @@ class Checker:
         for step in goal.steps:
             if self.decide([*extra, step.violation], self.timeout_ms // STEP_SHARE, step.what)[0] == z3.unsat:
                 extra.append(step.lemma)
+        spent = self.budget.spent
         verdict, first_model, why = self.decide([*extra, goal.violation], self.timeout_ms)
+        cost_ms = (self.budget.spent - spent) * 1000 // RLIMIT_PER_SECOND  # what finding the first answer took
         if verdict == z3.unsat:
             return self.proved(goal, extra, started)
         if verdict == z3.unknown:
             hint = "raise --budget" if why == SPENT else "raise --timeout"
             return Result(goal.rule, goal.name, goal.span, "unknown", f"the solver could not decide ({why}); {hint}",
                           seconds=time.perf_counter() - started)
-        model = self.nicer_model(goal, extra) or first_model
+        nicer = self.nicer_model(goal, extra, cost_ms)
+        model = nicer or first_model
         example = self.counterexample(goal, model)
         seconds = time.perf_counter() - started
         if not isinstance(example, Counterexample):
@@ -672,7 +679,8 @@ class Checker:
             return Result("PL901", goal.name, goal.span, "internal-error",
                           "the counterexample did not reproduce in the compiled evaluator: please report this "
                           "with the claim below", raw, seconds=seconds)
-        return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds)
+        return Result(goal.rule, goal.name, goal.span, "violated", example.detail, example, seconds,
+                      believable=nicer is not None)
 
     def proved(self, goal: Goal, extra: list, started: float) -> Result:
         """A proof counts only if some claim (or pair) meets its premise; and it says which branches it
@@ -717,7 +725,7 @@ class Checker:
             on_round = lambda strategy, rnd: self.progress(question, f"{strategy}, round {rnd + 1}")  # noqa: E731
         return decide(formulas, timeout_ms, self.budget, on_round)
 
-    def nicer_model(self, goal: Goal, extra: list):
+    def nicer_model(self, goal: Goal, extra: list, cost_ms: int = 0):
         """Prefer optional inputs left out, whole hundreds of yuan, then whole yuan, then smaller amounts.
 
         A sequence of small solver questions, each on the budget like any other (an Optimize query
@@ -732,17 +740,21 @@ class Checker:
         absent = [z3.Not(present) for _, run in goal.runs for present in run.present.values() if present is not None]
         # a year-to-date below 0 is a state no claim sequence reaches unless the goal is about exactly that
         nonneg = [n >= 0 for _, run in goal.runs[:1] for n, _ in run.state_scaled.values()]
-        wishes = ([[*absent, *nonneg]] if absent and nonneg else []) + [w for w in (nonneg, absent) if w] + [[]]
-        small = max(self.timeout_ms // NICER_SHARE, 100)
+        # and amounts within 10 万元: the solver's first answer sits on the search bounds (a vertex)
+        modest = [z3.And(n >= -SMALL_FEN, n <= SMALL_FEN) for n in amounts]
+        hundreds = [n % 10000 == 0 for n in amounts]
+        whole = [n % 100 == 0 for n in amounts]
+        # each wish list is dropped one wish at a time, the most cosmetic first
+        tries = [[*absent, *nonneg, *modest, *hundreds], [*nonneg, *modest, *hundreds], [*modest, *hundreds],
+                 [*modest, *whole], modest]
+        # each question about as hard as finding the first answer was: twice what that took, within limits
+        small = min(max(self.timeout_ms // NICER_SHARE, 2 * cost_ms, 100), self.timeout_ms // 10)
         found = None
-        for step in (10000, 100, 1):
-            tier = [*extra, goal.violation, *[n % step == 0 for n in amounts]]
-            for wish in wishes:
-                verdict, model, _ = self.decide([*tier, *wish], small, "a believable counterexample")
-                if verdict == z3.sat:
-                    found = ([*tier, *wish], model)
-                    break
-            if found:
+        for wish in tries:
+            formulas = [*extra, goal.violation, *wish]
+            verdict, model, _ = self.decide(formulas, small, "a believable counterexample")
+            if verdict == z3.sat:
+                found = (formulas, model)
                 break
         if found is None:
             return None

@@ -54,11 +54,6 @@ STRATEGIES = (
 )
 
 
-# Strategies whose solver may be checked again with a larger allowance (a tactic pipeline checked again
-# after giving up was seen to return a model that breaks the formula, so those start afresh each round).
-REUSABLE = {"default", "legacy arithmetic"}
-
-
 class Budget:
     """The resource units a whole run may spend; None means unbounded."""
 
@@ -100,31 +95,21 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
     total = sum(share for *_, share in STRATEGIES)
     first = allowance / (2 ** ROUNDS - 1) / total
     reasons = []
-    kept: dict = {}  # plain solvers carry what they learnt into the next round; tactic pipelines start afresh
-    counted: dict = {}  # strategy -> its kept solver's resource count after its last check
     for rnd in range(ROUNDS):
         for i, (name, make, share) in enumerate(STRATEGIES):
             units = max(int(first * 2 ** rnd * share), MIN_UNITS)
             if units > budget.left:
                 reasons.append(SPENT)
                 return z3.unknown, None, "; ".join(dict.fromkeys(reasons))
-            solver = kept.get(i)
-            if solver is None:
-                counted.pop(i, None)
-                solver = make(ctx)
-                solver.add(*goal)
-                if name in REUSABLE:
-                    kept[i] = solver
+            solver = make(ctx)  # fresh each round: a solver checked again after giving up has returned false models
+            solver.add(*goal)
             solver.set("rlimit", units)
             solver.set("timeout", max(int(WALL_SAFETY * units / RLIMIT_PER_SECOND * 1000), 1000))
             if on_round is not None:
                 on_round(name, rnd)
             verdict = solver.check()
-            # what this check used: the count after it, less the count after this solver's last check (the
-            # count read *before* a first check varies from run to run, so it is never read)
-            used = _count(solver)
-            budget.charge(min(max(used - counted.get(i, 0), 0), units) or units)
-            counted[i] = used
+            # what this check used: the count after it (read before a first check, it varies from run to run)
+            budget.charge(min(_count(solver), units) or units)
             if verdict == z3.sat:
                 model = solver.model()
                 if z3.is_true(model.eval(z3.And(*goal), model_completion=True)):
