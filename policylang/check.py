@@ -239,7 +239,7 @@ class Checker:
                                   f"amount other than 0: every claim reads its initial value "
                                   f"{show(acc.initial, acc.type)}", seconds=seconds))
             else:
-                out.append(Result("PL404", what, acc.span, "unknown", f"the solver could not decide ({why})",
+                out.append(Result("PL404", what, acc.span, "unknown", undecided(why),
                                   seconds=seconds))
         return out
 
@@ -667,8 +667,7 @@ class Checker:
         if verdict == z3.unsat:
             return self.proved(goal, extra, started)
         if verdict == z3.unknown:
-            hint = "raise --budget" if why == SPENT else "raise --timeout"
-            return Result(goal.rule, goal.name, goal.span, "unknown", f"the solver could not decide ({why}); {hint}",
+            return Result(goal.rule, goal.name, goal.span, "unknown", undecided(why),
                           seconds=time.perf_counter() - started)
         nicer = self.nicer_model(goal, extra, cost_ms)
         model = nicer or first_model
@@ -814,7 +813,7 @@ class Checker:
                 for i, row in enumerate(version.rows):
                     started = time.perf_counter()
                     self.asking = f"table `{table.name}` row {row.index} can fire"
-                    verdict, _, _ = self.decide([*domain, matches[i], *[z3.Not(m) for m in matches[:i]]],
+                    verdict, _, why = self.decide([*domain, matches[i], *[z3.Not(m) for m in matches[:i]]],
                                                 self.timeout_ms)
                     seconds = time.perf_counter() - started
                     dated = f" (version {version.validity})" if len(table.versions) > 1 else ""
@@ -826,7 +825,7 @@ class Checker:
                                           f"row {row.index} never fires: {rows} every claim it would",
                                           seconds=seconds))
                     elif verdict == z3.unknown:
-                        out.append(Result("PL203", name, row.span, "unknown", "the solver could not decide",
+                        out.append(Result("PL203", name, row.span, "unknown", undecided(why),
                                           seconds=seconds))
                     else:
                         out.append(Result("PL203", name, row.span, "proved", seconds=seconds))
@@ -834,6 +833,11 @@ class Checker:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def undecided(why: str) -> str:
+    """An undecided goal's message: why, and which budget to raise."""
+    return f"the solver could not decide ({why}); {'raise --budget' if SPENT in why else 'raise --timeout'}"
+
+
 def is_invariant(prop: ir.Property) -> bool:
     """A property about the year's state alone: it reads accumulators and constants only."""
     if prop.vary is not None or prop.when is not None:
