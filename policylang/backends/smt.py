@@ -208,7 +208,10 @@ class Run:
         return z3.And(*conds) if conds else z3.BoolVal(True)
 
     def after(self) -> dict:
-        """The state after the claim: each update adds its amount unless its condition or amount is NA."""
+        """The state after the claim, for the invariants over known states: an update adds its amount when
+        its condition holds. Where the interpreter would make the year-to-date unknown (a condition, or an
+        amount where the condition holds, not applicable) this keeps the value before: the checks about
+        states reason about known ones, and PL105 (check.update_goals) reports each update that can."""
         after = dict(self.state)
         for u in self.p.updates:
             amount = self.expr(u.amount)
