@@ -296,11 +296,7 @@ class Checker:
         goals = []
         for index, update in enumerate(self.p.updates, 1):
             run = self.new_run("c:")
-            amount = run.expr(update.amount)
-            broken = amount.na
-            if update.when is not None:
-                when = run.expr(update.when)
-                broken = z3.Or(when.na, z3.And(when.v, amount.na))
+            broken = run.breaks(update)
             name = f"update {index} of `{update.target}` always has an amount"
 
             def replay(claims, state, outcomes, values, target=update.target):

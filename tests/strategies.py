@@ -62,8 +62,11 @@ def year_to_date(policy: ir.Policy, name: str):
 
 
 @st.composite
-def states(draw, policy: ir.Policy):
-    return {name: draw(year_to_date(policy, name)) for name in policy.accumulators if draw(st.booleans())}
+def states(draw, policy: ir.Policy, unknown: bool = True):
+    """Year-to-date values before a claim; unknown=False for encodings of known states only (smt.Run)."""
+    value = (lambda name: year_to_date(policy, name)) if unknown else \
+        (lambda name: value_of(policy, policy.accumulators[name].type, name))
+    return {name: draw(value(name)) for name in policy.accumulators if draw(st.booleans())}
 
 
 @st.composite

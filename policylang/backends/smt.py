@@ -222,6 +222,15 @@ class Run:
             after[u.target] = after[u.target] + z3.If(take, amount.v, z3.RealVal(0))
         return after
 
+    def breaks(self, u: ir.Update):
+        """Whether the update leaves its accumulator unknown from a known state (runtime.unknown_after): its
+        condition is not applicable, or its amount is where the condition holds. PL105's goal."""
+        amount = self.expr(u.amount)
+        if u.when is None:
+            return amount.na
+        when = self.expr(u.when)
+        return z3.Or(when.na, z3.And(when.v, amount.na))
+
     # ---- definitions
     def rule(self, name: str) -> V:
         if name not in self.rules:
