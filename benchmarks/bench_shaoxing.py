@@ -34,7 +34,7 @@ from pathlib import Path
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
 from policylang.pipeline import load_policy
-from policylang.runtime import NotApplicable, Outcome
+from policylang.runtime import NotApplicable, Outcome, unknown_after
 
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "shaoxing-2024.pol"
 
@@ -88,27 +88,31 @@ def hand_written(claim: dict, state: dict) -> Outcome:
     deductible = NA_PHARMACY_DEDUCTIBLE if level == "定点零售药店" else ZERO_YUAN
 
     chronic = kind == "门诊慢特病"
-    if chronic:
-        place = claim["就医地"]
-        if place == "其他异地":
-            rate = due = NA_OTHER_PLACE
-        elif place == "备案地" and level == "定点零售药店":
-            rate = due = NA_FILED_PHARMACY
-        else:
-            rate = RATE_TB_PRIMARY if level == "基层" and claim["病种"] == "肺结核" else RATES[level]
-            due = (claim["政策范围内费用"] * rate).quantize(FEN, rounding=ROUND_HALF_UP)
-    else:
+    place = claim["就医地"]
+    own_rate = chronic and (place == "市内" or (place == "备案地" and level != "定点零售药店"))  # 本文件比例
+    other = claim.get("其他门诊应付")
+    if registered and not own_rate and other is None:  # the scope requires the amount the limit counts
+        return Outcome(False, NA_MISSING_OTHER.reason, {}, {"慢病净报销": used})
+    if not chronic:
         rate = NA_GENERAL_RATE
-        if registered:
-            due = claim.get("其他门诊应付")
-            # a platform may send "250" for 250.00: normalise to the fen like every money amount
-            due = NA_MISSING_OTHER if due is None else due.quantize(FEN, rounding=ROUND_HALF_UP)
-        else:
-            due = NA_UNREGISTERED
+    elif place == "其他异地":
+        rate = NA_OTHER_PLACE
+    elif place == "备案地" and level == "定点零售药店":
+        rate = NA_FILED_PHARMACY
+    else:
+        rate = RATE_TB_PRIMARY if level == "基层" and claim["病种"] == "肺结核" else RATES[level]
+    if own_rate:
+        due = (claim["政策范围内费用"] * rate).quantize(FEN, rounding=ROUND_HALF_UP)
+    elif registered:
+        # a platform may send "250" for 250.00: normalise to the fen like every money amount
+        due = other.quantize(FEN, rounding=ROUND_HALF_UP)
+    else:
+        due = NA_UNREGISTERED
 
     if due.__class__ is NotApplicable:
         pay = due
-        after = used
+        # the update's condition holds (门诊慢特病 or 已备案慢病) and its amount is not known: unknown from here
+        after = unknown_after("慢病净报销", day, due.reason, False) if chronic or registered else used
     else:
         remaining = LIMIT - used
         if remaining < 0:

@@ -33,6 +33,7 @@ RULES = {
     "PL102": ("fund-range", "A fund payment lies outside [0, 政策范围内费用]."),
     "PL103": ("negative-amount", "An amount of money is negative."),
     "PL104": ("accumulator-negative", "An accumulator can become negative."),
+    "PL105": ("update-not-applicable", "An update can add a not-applicable amount: the year-to-date becomes unknown."),
     "PL201": ("table-overlap", "Two rows of a unique table match the same claim with different outputs."),
     "PL202": ("table-gap", "A claim reaches a table that has no matching row and no default."),
     "PL203": ("table-shadowed", "A row of a first-hit table can never fire."),
@@ -365,6 +366,25 @@ class Checker:
         for prop in self.p.properties:
             if not is_invariant(prop):
                 goals.append(self.property_goal(prop))
+        goals.extend(self.update_goals())
+        return goals
+
+    def update_goals(self) -> list:
+        """PL105: no claim in scope reaches an update whose condition is not applicable, or whose amount
+        is not applicable while its condition holds: either leaves the year-to-date unknown
+        (runtime.unknown_after) for the rest of the year, and every later claim that reads it."""
+        goals = []
+        for index, update in enumerate(self.p.updates, 1):
+            run = self.new_run("c:")
+            broken = run.breaks(update)
+            name = f"update {index} of `{update.target}` always has an amount"
+
+            def replay(claims, state, outcomes, values, target=update.target):
+                after = outcomes[0].state[target]
+                shown = after.reason if isinstance(after, NotApplicable) else show(after, self.p.accumulators[target].type)
+                return isinstance(after, NotApplicable), f"{target} after the claim: {shown}"
+
+            goals.append(Goal("PL105", name, update.span, [("claim", run)], z3.And(*self.base(run), broken), replay))
         return goals
 
     def value_goal(self, rule_id, rule: ir.Rule, bad, concrete_bad, what) -> Goal:

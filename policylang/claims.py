@@ -111,6 +111,14 @@ class ClaimReader:
                 errors.append(ClaimError(position, f"state.{key}", "unknown accumulator",
                                          did_you_mean(key, self.policy.accumulators)))
                 continue
+            if isinstance(value, dict):
+                reason = value.get(UNKNOWN)
+                if set(value) == {UNKNOWN} and isinstance(reason, str) and reason:
+                    state[key] = NotApplicable(reason)
+                else:
+                    errors.append(ClaimError(position, f"state.{key}", "an object here must be an unknown "
+                                             "year-to-date", f'write {{"{UNKNOWN}": "why"}}, as results print it'))
+                continue
             try:
                 state[key] = convert_value(acc.type, value, None)
             except ValueError as exc:
@@ -307,10 +315,20 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
     na.update(setl_na)
     if na:
         record["not_applicable"] = na
-    record["state"] = {n: {"before": format_typed(state_before.get(n, a.initial), a.type),
-                           "after": format_typed(outcome.state[n], a.type)}
+    record["state"] = {n: {"before": format_state(state_before.get(n, a.initial), a.type),
+                           "after": format_state(outcome.state[n], a.type)}
                        for n, a in policy.accumulators.items()}
     return record
+
+
+UNKNOWN = "unknown"
+
+
+def format_state(value, type_: ir.Type):
+    """An accumulator's value; an unknown one as {"unknown": why}, never 0 or null, and read back as such."""
+    if isinstance(value, NotApplicable):
+        return {UNKNOWN: value.reason}
+    return format_typed(value, type_)
 
 
 def format_typed(value, type_: ir.Type):

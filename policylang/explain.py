@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from policylang import ir
-from policylang.claims import format_typed
+from policylang.claims import format_state, format_typed
 from policylang.runtime import NotApplicable, format_value
 
 
@@ -39,6 +39,6 @@ def explain_events(policy: ir.Policy, trace) -> list:
                 out.append({"update": event[1], "skipped": event[3]})
             else:
                 acc = policy.accumulators[event[1]]
-                out.append({"update": event[1], "before": format_typed(event[2], acc.type),
-                            "after": format_typed(event[3], acc.type), "clause": event[4]})
+                out.append({"update": event[1], "before": format_state(event[2], acc.type),
+                            "after": format_state(event[3], acc.type), "clause": event[4]})
     return out

@@ -24,6 +24,8 @@ class NotApplicable(Exception):
 
     It is raised while evaluating and stored as a rule's value; reading a rule
     whose value is NotApplicable re-raises it, so the reason travels to the output.
+    Stored as an accumulator's value in a state, it means the year-to-date is
+    unknown (see unknown_after): reading it makes the reader not applicable.
     """
 
     def __init__(self, reason: str):
@@ -119,6 +121,17 @@ def missing_input(name: str) -> NotApplicable:
 def is_missing_input(value) -> bool:
     """Whether a value is not applicable only because the claim did not give an input."""
     return isinstance(value, NotApplicable) and value.reason.startswith(f"{MISSING_INPUT} `")
+
+
+def unknown_after(accumulator: str, day, reason: str, condition: bool) -> NotApplicable:
+    """The year-to-date once an update could not be settled: unknown, never taken as 'nothing added'.
+
+    An update whose condition is not applicable (it may or may not apply) or whose amount is not
+    applicable (it applies, by how much is unknown) leaves its accumulator unknown for the rest of
+    the year; the reason names the claim (its service date) that broke the chain and why.
+    """
+    what = "无法判断本次是否累加" if condition else "无法计算本次累加的金额"
+    return NotApplicable(f"累计值 `{accumulator}` 未知：{day.isoformat()} 的就诊{what}（{reason}）")
 
 
 def out_of_force(day, in_force) -> str:

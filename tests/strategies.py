@@ -7,6 +7,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from policylang import ir
+from policylang.runtime import NotApplicable
 from policylang.testing import mentioned_members
 
 PERSONS = ("p1", "p2", "p3")
@@ -54,7 +55,30 @@ def claims(draw, policy: ir.Policy):
     return claim
 
 
+def year_to_date(policy: ir.Policy, name: str):
+    """An accumulator's value before a claim: mostly known, sometimes unknown (as a broken chain leaves it)."""
+    unknown = st.just(NotApplicable(f"累计值 `{name}` 未知：2024-03-01 的就诊无法计算本次累加的金额（测试）"))
+    return st.one_of(value_of(policy, policy.accumulators[name].type, name), unknown)
+
+
 @st.composite
-def states(draw, policy: ir.Policy):
-    return {name: draw(value_of(policy, acc.type, name)) for name, acc in policy.accumulators.items()
-            if draw(st.booleans())}
+def states(draw, policy: ir.Policy, unknown: bool = True):
+    """Year-to-date values before a claim; unknown=False for encodings of known states only (smt.Run)."""
+    value = (lambda name: year_to_date(policy, name)) if unknown else \
+        (lambda name: value_of(policy, policy.accumulators[name].type, name))
+    return {name: draw(value(name)) for name in policy.accumulators if draw(st.booleans())}
+
+
+@st.composite
+def person_year(draw, policy: ir.Policy, max_size: int = 8):
+    """One person's claims in one calendar year, so updates (and unknown year-to-dates) carry between them."""
+    start = policy.meta.in_force.start or datetime.date(2024, 1, 1)
+    year = draw(st.integers(start.year, start.year + 1))
+    days = st.dates(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    out = []
+    for claim in draw(st.lists(claims(policy), min_size=1, max_size=max_size)):
+        claim[policy.service_date] = draw(days)
+        if policy.person in policy.inputs:
+            claim[policy.person] = PERSONS[0]
+        out.append(claim)
+    return out

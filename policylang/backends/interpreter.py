@@ -11,7 +11,7 @@ from decimal import Decimal, localcontext
 
 from policylang import ir
 from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, bracket_sum, missing_input, no_row,
-                                no_version, out_of_force, overlap, round_money)
+                                no_version, out_of_force, overlap, round_money, unknown_after)
 
 # Conditions the trace records in eval itself (comparisons), or through their operand (not).
 SELF_RECORDING = (ir.Compare, ir.InSet, ir.Not)
@@ -88,18 +88,35 @@ class _Run:
         outputs = {r.name: self.value(r.name) for r in self.p.outputs}
         after = dict(self.state)
         for update in self.p.updates:
-            try:
-                if update.when is not None and not self.test(update.when):
-                    self.trace.add("update", update.target, None, "condition false")
-                    continue
-                amount = self.eval(update.amount)
-            except NotApplicable as na:
-                self.trace.add("update", update.target, None, na.reason)
-                continue
             before = after[update.target]
-            after[update.target] = before + amount
-            self.trace.add("update", update.target, before, after[update.target], update.clause)
+            after[update.target] = self.update(update, before)
+            if after[update.target] is not None:
+                self.trace.add("update", update.target, before, after[update.target], update.clause)
+            else:
+                after[update.target] = before
         return Outcome(True, None, outputs, after)
+
+    def update(self, update: ir.Update, before):
+        """The accumulator after one update, or None when the update does not apply.
+
+        Not applicable never passes for 'nothing added': a condition that is not applicable (the
+        update may or may not apply) or an amount that is not applicable while the condition holds
+        makes the year-to-date unknown, and an unknown year-to-date stays unknown.
+        """
+        if isinstance(before, NotApplicable):
+            return before
+        if update.when is not None:
+            try:
+                applies = self.test(update.when)
+            except NotApplicable as na:
+                return unknown_after(update.target, self.day, na.reason, condition=True)
+            if not applies:
+                self.trace.add("update", update.target, None, "condition false")
+                return None
+        try:
+            return before + self.eval(update.amount)
+        except NotApplicable as na:
+            return unknown_after(update.target, self.day, na.reason, condition=False)
 
     def out_of_scope(self):
         in_force = self.p.meta.in_force
@@ -193,7 +210,10 @@ class _Run:
         if kind is ir.RuleRef:
             return self.rule(e.name)
         if kind is ir.AccRef:
-            return self.state[e.name]
+            value = self.state[e.name]
+            if isinstance(value, NotApplicable):  # the year-to-date is unknown
+                raise NotApplicable(value.reason)
+            return value
         if kind is ir.TableRef:
             return self.table(e)
         if kind is ir.BracketsRef:

@@ -25,7 +25,7 @@ from policylang import ir
 from policylang.runtime import MODES, NotApplicable, missing_input, round_money
 
 RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "bracket_sum", "check", "na",
-                 "no_row", "no_version", "out_of_force", "overlap")
+                 "no_row", "no_version", "out_of_force", "overlap", "unknown_after")
 _ARITH = {"+": "add", "-": "subtract", "*": "multiply"}
 
 
@@ -90,6 +90,7 @@ class _Generator:
     def _may_na(self) -> set:
         """Rules and inputs whose value can be NotApplicable; only their reads pay for a check."""
         result = {("input", n) for n, i in self.p.inputs.items() if i.optional}
+        result |= {("acc", n) for n in self.p.accumulators}  # a year-to-date may be unknown (unknown_after)
         for name, rule in self.p.rules.items():
             if len(rule.versions) > 1 or any(v.validity != ir.ALWAYS for v in rule.versions) \
                     or any(self._expr_may_na(v.expr, result) for v in rule.versions):
@@ -103,6 +104,8 @@ class _Generator:
             return ("input", e.name) in known
         if isinstance(e, ir.RuleRef):
             return ("rule", e.name) in known
+        if isinstance(e, ir.AccRef):
+            return ("acc", e.name) in known
         return any(self._expr_may_na(c, known) for c in _children(e))
 
     # ---- constants
@@ -143,7 +146,7 @@ class _Generator:
                 return self.rounded(body, rule.rounding) if rule.type == ir.MONEY else self.expr(body)
             return self._read(self.rule_ids[e.name], ("rule", e.name))
         if kind is ir.AccRef:
-            return _name(self.acc_ids[e.name])
+            return self._read(self.acc_ids[e.name], ("acc", e.name))
         if kind in (ir.TableRef, ir.BracketsRef):
             return _call("check", self.lookup(e))
         if kind is ir.Arith:
@@ -411,9 +414,10 @@ class _Generator:
         out = []
         for node in _walk(e):
             key = ("input", node.name) if isinstance(node, ir.InputRef) else \
-                ("rule", node.name) if isinstance(node, ir.RuleRef) else None
+                ("rule", node.name) if isinstance(node, ir.RuleRef) else \
+                ("acc", node.name) if isinstance(node, ir.AccRef) else None
             if key in self.may_na:
-                ident = self.input_ids[node.name] if key[0] == "input" else self.rule_ids[node.name]
+                ident = {"input": self.input_ids, "rule": self.rule_ids, "acc": self.acc_ids}[key[0]][node.name]
                 if ident not in out:
                     out.append(ident)
         return out
@@ -424,8 +428,7 @@ class _Generator:
     def guarded_all(self, exprs, target: str, body: list) -> list:
         reads = [i for e in exprs for i in self.na_reads(e)]
         for ident in reversed(list(dict.fromkeys(reads))):
-            test = py.Compare(py.Attribute(_name(ident), "__class__", py.Load()), [py.Is()], [_name("NotApplicable")])
-            body = [py.If(test, [_assign(target, _name(ident))], body)]
+            body = [py.If(_is_na(_name(ident)), [_assign(target, _name(ident))], body)]
         return body
 
     def plain(self, e: ir.Expr) -> py.expr:
@@ -450,6 +453,8 @@ class _Generator:
             self.plain_reads = False
 
     def update(self, update: ir.Update, after: dict) -> list:
+        """The interpreter's update: a not-applicable condition, or amount where the condition holds,
+        makes the year-to-date unknown (unknown_after); an unknown year-to-date is left as it is."""
         acc = self.acc_ids[update.target]
         target = after.setdefault(update.target, "n" + acc[1:])
         stmts: list = []
@@ -457,21 +462,28 @@ class _Generator:
             decl = _assign(target, _name(acc))
             self._declared.append(decl)
             stmts.append(decl)
-        parts = [update.amount] + ([update.when] if update.when is not None else [])
-        if all(self.strict(e) for e in parts):
-            # NotApplicable in the condition or the amount skips the update: test the reads first.
-            add = _assign(target, _exact("add", _name(target), self.plain(update.amount)))
-            inner = [add] if update.when is None else [py.If(self.plain(update.when), [add], [])]
-            reads = list(dict.fromkeys(i for e in parts for i in self.na_reads(e)))
-            for ident in reversed(reads):
-                test = py.Compare(py.Attribute(_name(ident), "__class__", py.Load()), [py.Is()],
-                                  [_name("NotApplicable")])
-                inner = [py.If(test, [py.Pass()], inner)]
-            return stmts + inner
-        add = _assign(target, _exact("add", _name(target), self.expr(update.amount)))
-        inner = [add] if update.when is None else [py.If(self.expr(update.when), [add], [])]
-        handler = py.ExceptHandler(_name("NotApplicable"), None, [py.Pass()])
-        return stmts + [py.Try(inner, [handler], [], [])]
+        body = self.settled(update.amount, update, target, False,
+                            lambda amount: [_assign(target, _exact("add", _name(target), amount))])
+        if update.when is not None:
+            body = self.settled(update.when, update, target, True, lambda holds: [py.If(holds, body, [])])
+        known = py.Compare(py.Attribute(_name(target), "__class__", py.Load()), [py.IsNot()], [_name("NotApplicable")])
+        return stmts + [py.If(known, body, [])]
+
+    def settled(self, e: ir.Expr, update: ir.Update, target: str, condition: bool, use) -> list:
+        """Statements that evaluate a part of an update: use(value), or the accumulator becomes unknown."""
+        def unknown(reason: py.expr) -> list:
+            return [_assign(target, _call("unknown_after", _const(update.target), _name("day"), reason,
+                                          _const(condition)))]
+
+        if self.strict(e):
+            body = use(self.plain(e))
+            for ident in reversed(self.na_reads(e)):
+                body = [py.If(_is_na(_name(ident)), unknown(py.Attribute(_name(ident), "reason", py.Load())), body)]
+            return body
+        temp = f"u{next(self.temps)}"
+        handler = py.ExceptHandler(_name("NotApplicable"), "exc", [_assign(temp, _name("exc"))])
+        return [py.Try([_assign(temp, self.expr(e))], [handler], [], []),
+                py.If(_is_na(_name(temp)), unknown(py.Attribute(_name(temp), "reason", py.Load())), use(_name(temp)))]
 
     _declared: list
 
@@ -488,6 +500,11 @@ class _Generator:
         ]
         tree = py.Module([doc] + imports + self.header + functions + [entry], [])
         return py.fix_missing_locations(tree)
+
+
+def _is_na(value: py.expr) -> py.Compare:
+    """value.__class__ is NotApplicable: the may-NA test, cheaper than isinstance."""
+    return py.Compare(py.Attribute(value, "__class__", py.Load()), [py.Is()], [_name("NotApplicable")])
 
 
 def _exact(method: str, *args) -> py.Call:

@@ -214,7 +214,10 @@ class Run:
         return z3.And(*conds) if conds else z3.BoolVal(True)
 
     def after(self) -> dict:
-        """The state after the claim: each update adds its amount unless its condition or amount is NA."""
+        """The state after the claim, for the invariants over known states: an update adds its amount when
+        its condition holds. Where the interpreter would make the year-to-date unknown (a condition, or an
+        amount where the condition holds, not applicable) this keeps the value before: the checks about
+        states reason about known ones, and PL105 (check.update_goals) reports each update that can."""
         after = dict(self.state)
         for u in self.p.updates:
             amount = self.expr(u.amount)
@@ -224,6 +227,15 @@ class Run:
                 take = z3.And(z3.Not(when.na), when.v, take)
             after[u.target] = after[u.target] + z3.If(take, amount.v, z3.RealVal(0))
         return after
+
+    def breaks(self, u: ir.Update):
+        """Whether the update leaves its accumulator unknown from a known state (runtime.unknown_after): its
+        condition is not applicable, or its amount is where the condition holds. PL105's goal."""
+        amount = self.expr(u.amount)
+        if u.when is None:
+            return amount.na
+        when = self.expr(u.when)
+        return z3.Or(when.na, z3.And(when.v, amount.na))
 
     # ---- definitions
     def rule(self, name: str) -> V:
