@@ -324,7 +324,8 @@ def _conditions(policy: ir.Policy):
 def _collect(e, policy: ir.Policy, out: list, condition: bool) -> None:
     """The condition items in e, e included when it stands in a condition position (`condition`)."""
     kind = type(e)
-    if (condition or kind in (ir.Compare, ir.InSet)) and kind is not ir.Not and fixed(e, policy) is None:
+    if (condition or kind in (ir.Compare, ir.InSet)) and kind is not ir.Not and fixed(e, policy) is None \
+            and not true_when_given(e, policy):
         out.append(e)
     if kind is ir.If:
         taken = fixed(e.cond, policy)
@@ -352,6 +353,22 @@ def _children(e):
             yield child
     if isinstance(e, (ir.MinMax, ir.TableRef)):
         yield from e.args
+
+
+def true_when_given(e, policy: ir.Policy) -> bool:
+    """Whether a condition is true for every claim that gives what it reads: a presence test such as
+    `其他门诊应付 >= 0元` (the claim edge refuses negative money) or `转出机构级别 in {every member}`, or an
+    and/or whose outcome such a test decides. Only its not-applicable outcome depends on the claim, so
+    no example can make it false and coverage does not ask for one."""
+    kind = type(e)
+    if kind is ir.Compare and e.op == ">=" and isinstance(e.left, ir.InputRef) and e.left.type == ir.MONEY:
+        return fold(e.right, policy) == 0
+    if kind is ir.InSet and not e.negated and isinstance(e.operand, ir.InputRef) and e.operand.type.name == "enum":
+        return set(policy.enums[e.operand.type.enum].member_names()) <= set(e.items)
+    if kind is ir.Logic:
+        left, right = true_when_given(e.left, policy), true_when_given(e.right, policy)
+        return (left or right) if e.op == "or" else (left and right)
+    return False
 
 
 def fixed(e, policy: ir.Policy):
