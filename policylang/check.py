@@ -147,6 +147,7 @@ class Checker:
         self.nonneg: dict = {}
         self.facts: list = []  # proved single-claim goals, as run -> formula: assumed by later goals
         self._reads: dict = {}  # (rule, input) -> whether the rule reads the input
+        self._conditions: dict = {}  # (run, condition) -> its encoding, for branch coverage
 
     # ------------------------------------------------------------------ entry
     def run(self) -> Report:
@@ -602,9 +603,12 @@ class Checker:
                             z3.And(*premise, taken(alone, name, node, path, outcome), *definitions([alone]))))
         return out
 
-    @staticmethod
-    def outcome(run: Run, cond, value: bool):
-        c = run.expr(cond)
+    def outcome(self, run: Run, cond, value: bool):
+        """cond is applicable and has this value in run (each condition encoded once per run)."""
+        key = (id(run), id(cond))
+        if key not in self._conditions:
+            self._conditions[key] = (run, run.expr(cond))  # the run is kept so its id is not reused
+        c = self._conditions[key][1]
         return z3.And(z3.Not(c.na), c.v if value else z3.Not(c.v))
 
     def used(self, run: Run, roots: set) -> dict:
