@@ -727,9 +727,8 @@ class Checker:
                           f"{why_empty}, so the proof says nothing: check the `when`, the constraints and the scope",
                           seconds=seconds())
         if verdict == z3.unknown:
-            hint = "raise --budget" if why == SPENT else "raise --timeout"
-            return Result(goal.rule, goal.name, goal.span, "unknown", f"proved, but the solver could not show "
-                          f"that any {pairs} meets its premise ({why}); {hint}", seconds=seconds())
+            return Result(goal.rule, goal.name, goal.span, "unknown", f"proved, but whether any {pairs} meets its "
+                          f"premise: {undecided(why)}", seconds=seconds())
         notes = []
         for span, words, by_pair, alone in goal.branches:
             small = self.timeout_ms // STEP_SHARE
