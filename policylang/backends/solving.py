@@ -23,7 +23,7 @@ import z3
 # The solver's resource count per second of --timeout. (Measured here: 4–15 million units per second
 # on hard goals, more on easy ones; the low end, so a second of budget is at most a second or so.)
 RLIMIT_PER_SECOND = 4_000_000
-ROUNDS = 3  # the budget in doubling rounds: 1/31, 2/31, 4/31, 8/31 and 16/31 of it
+ROUNDS = 3  # the budget in doubling rounds: 1/7, 2/7 and 4/7 of it
 MIN_UNITS = 20_000  # below this a check cannot even read a large goal in
 WALL_SAFETY = 20  # seconds of wall clock per second of budget before a question is abandoned
 
@@ -65,10 +65,6 @@ class Budget:
     def left(self) -> float:
         return float("inf") if self.units is None else max(self.units - self.spent, 0)
 
-    @property
-    def exhausted(self) -> bool:
-        return self.left < MIN_UNITS
-
     def charge(self, units: int) -> None:
         self.spent += units
 
@@ -96,7 +92,7 @@ def decide(formulas, timeout_ms: int, budget: Budget = UNBOUNDED, on_round=None)
     first = allowance / (2 ** ROUNDS - 1) / total
     reasons = []
     for rnd in range(ROUNDS):
-        for i, (name, make, share) in enumerate(STRATEGIES):
+        for name, make, share in STRATEGIES:
             units = max(int(first * 2 ** rnd * share), MIN_UNITS)
             if units > budget.left:
                 reasons.append(SPENT)
