@@ -220,14 +220,7 @@ class Checker:
                                   f"describes", seconds=time.perf_counter() - started))
                 continue
             run = self.new_run("u:")
-            takes = []
-            for u in updates:
-                amount = run.expr(u.amount)
-                take = [z3.Not(amount.na), amount.v != 0]
-                if u.when is not None:
-                    when = run.expr(u.when)
-                    take += [z3.Not(when.na), when.v]
-                takes.append(z3.And(*take))
+            takes = [z3.And(run.adds(u), run.expr(u.amount).v != 0) for u in updates]
             self.asking = what
             verdict, _, why = self.decide([*self.base(run), *self.reachable(run), z3.Or(*takes), *definitions([run])],
                                           self.timeout_ms)
@@ -288,13 +281,8 @@ class Checker:
     def whole_counts(self, run: Run) -> list:
         """A count that starts whole and only ever adds whole constants (住院次数 += 1) is whole in every
         reachable state: true by the policy's text alone, so assumed without a proof."""
-        out = []
-        for name, acc in self.p.accumulators.items():
-            n, scale = run.state_scaled[name]
-            updates = [u.amount for u in self.p.updates if u.target == name]
-            if scale > 1 and _whole(acc.initial) and all(isinstance(a, ir.Const) and _whole(a.value) for a in updates):
-                out.append(n % scale == 0)
-        return out
+        return [n % scale == 0 for name, (n, scale) in run.state_scaled.items()
+                if scale > 1 and ir.whole_count(self.p, name)]
 
     def reachable(self, run: Run) -> list:
         conds = [run.state_scaled[name][0] >= 0 for name in self.nonneg]
@@ -467,9 +455,7 @@ class Checker:
         """Whether a rule reads an input, through the rules, tables and brackets it reads."""
         key = (name, inp)
         if key not in self._reads:
-            self._reads[key] = any((isinstance(n, ir.InputRef) and n.name == inp)
-                                   or (isinstance(n, ir.RuleRef) and self.reads(n.name, inp))
-                                   for v in self.p.rules[name].versions for n in self._nodes(v.expr))
+            self._reads[key] = any(self.decided_by(v.expr, inp) for v in self.p.rules[name].versions)
         return self._reads[key]
 
     def _nodes(self, e):
@@ -634,10 +620,10 @@ class Checker:
                 todo.extend(self.direct(name)[0])
         return [n for n in self.p.rules if n in found]
 
-    def decided_by(self, e, varied: str) -> bool:
-        """Whether an expression reads the varied input, directly or through a rule."""
-        return any((isinstance(n, ir.InputRef) and n.name == varied)
-                   or (isinstance(n, ir.RuleRef) and self.reads(n.name, varied)) for n in self._nodes(e))
+    def decided_by(self, e, inp: str) -> bool:
+        """Whether an expression reads an input, directly or through the rules and brackets it reads."""
+        return any((isinstance(n, ir.InputRef) and n.name == inp)
+                   or (isinstance(n, ir.RuleRef) and self.reads(n.name, inp)) for n in self._nodes(e))
 
     def describe(self, name: str, claims: list, state: dict, values: list) -> str:
         """A name's value in each claim of a counterexample: a rule, an input or an accumulator."""
@@ -730,8 +716,8 @@ class Checker:
             return Result(goal.rule, goal.name, goal.span, "unknown", f"proved, but whether any {pairs} meets its "
                           f"premise: {undecided(why)}", seconds=seconds())
         notes = []
+        small = self.timeout_ms // STEP_SHARE
         for span, words, by_pair, alone in goal.branches:
-            small = self.timeout_ms // STEP_SHARE
             if self.decide([*extra, goal.premise, by_pair], small, f"is {words} compared")[0] != z3.unsat:
                 continue
             if self.decide([alone], small, f"can one claim take {words}")[0] == z3.sat:
@@ -871,10 +857,6 @@ def is_invariant(prop: ir.Property) -> bool:
         return False
     refs = list(_refs(prop.holds))
     return bool(refs) and all(isinstance(r, ir.AccRef) for r in refs)
-
-
-def _whole(value) -> bool:
-    return Decimal(value) == Decimal(value).to_integral_value()
 
 
 def _refs(e):

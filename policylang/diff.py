@@ -122,15 +122,6 @@ def fund_outputs(policy: ir.Policy) -> list:
     return names
 
 
-def whole_count(policy: ir.Policy, name: str) -> bool:
-    """A count that starts whole and only adds whole constants (住院次数 += 1) is whole in every state
-    the year reaches: a state of 0.5 admissions would be a claim no reviewer can believe."""
-    acc = policy.accumulators[name]
-    amounts = [u.amount for u in policy.updates if u.target == name]
-    return acc.initial == acc.initial.to_integral_value() and all(
-        isinstance(a, ir.Const) and a.value == a.value.to_integral_value() for a in amounts)
-
-
 MAX_STEPS = 64  # probes of one search; a search that runs out reports a lower bound, never an exact one
 GRAIN = {"money": Fraction(1, 100)}  # the bisection stops at this width, then proves the bound exactly
 
@@ -183,7 +174,7 @@ class Differ:
         for name, (n, scale) in self.state.items():
             out += [n >= 0, n <= MAX_FEN * 10]
             owners = [p for p in (self.old, self.new) if name in p.accumulators]
-            if scale > 1 and all(whole_count(p, name) for p in owners):
+            if scale > 1 and all(ir.whole_count(p, name) for p in owners):
                 out.append(n % scale == 0)
         return out
 
@@ -445,7 +436,7 @@ def direction(policy: ir.Policy, name: str, timeout: float = 10.0, budget: float
             formulas += run.domain + [run.valid(), run.applicable()]
         formulas += [n >= 0 for n, _ in at_low.state_scaled.values()]
         formulas += [n % scale == 0 for acc, (n, scale) in at_low.state_scaled.items()
-                     if scale > 1 and whole_count(policy, acc)]
+                     if scale > 1 and ir.whole_count(policy, acc)]
         (a, a_na), (b, b_na) = fund_total(policy, at_low), fund_total(policy, at_high)
         formulas += [z3.Not(a_na), z3.Not(b_na)]
         deltas.append(b - a)

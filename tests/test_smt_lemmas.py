@@ -7,7 +7,8 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policylang.backends.smt import decide, round_fen
+from policylang.backends.smt import round_fen
+from policylang.backends.solving import decide
 from policylang.runtime import round_money
 
 SHIFT_MODES = ("half_up", "down", "up")  # the modes shift_lemmas states its lemma for

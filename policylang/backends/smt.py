@@ -17,7 +17,6 @@ from decimal import Decimal
 import z3
 
 from policylang import ir
-from policylang.backends.solving import decide  # noqa: F401  (re-exported: check and diff ask through it)
 from policylang.runtime import missing_input
 
 MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
@@ -220,13 +219,17 @@ class Run:
         states reason about known ones, and PL105 (check.update_goals) reports each update that can."""
         after = dict(self.state)
         for u in self.p.updates:
-            amount = self.expr(u.amount)
-            take = z3.Not(amount.na)
-            if u.when is not None:
-                when = self.expr(u.when)
-                take = z3.And(z3.Not(when.na), when.v, take)
-            after[u.target] = after[u.target] + z3.If(take, amount.v, z3.RealVal(0))
+            after[u.target] = after[u.target] + z3.If(self.adds(u), self.expr(u.amount).v, z3.RealVal(0))
         return after
+
+    def adds(self, u: ir.Update):
+        """Whether the update adds its amount to a known year-to-date: its condition holds (or it has none)
+        and its amount is applicable."""
+        amount = self.expr(u.amount)
+        if u.when is None:
+            return z3.Not(amount.na)
+        when = self.expr(u.when)
+        return z3.And(z3.Not(when.na), when.v, z3.Not(amount.na))
 
     def breaks(self, u: ir.Update):
         """Whether the update leaves its accumulator unknown from a known state (runtime.unknown_after): its
