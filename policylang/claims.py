@@ -17,6 +17,7 @@ from pathlib import Path
 
 from policylang import ir
 from policylang.diagnostics import did_you_mean
+from policylang.domains import describe, domain, show, state_problem
 from policylang.platform import is_fund, sources
 from policylang.runtime import ZERO, NotApplicable, Outcome, format_value, missing_input
 
@@ -123,11 +124,20 @@ class ClaimReader:
                 state[key] = convert_value(acc.type, value, None)
             except ValueError as exc:
                 errors.append(ClaimError(position, f"state.{key}", str(exc)))
+                continue
+            problem = state_problem(self.policy, key, state[key])
+            if problem:
+                del state[key]
+                errors.append(ClaimError(position, f"state.{key}", problem))
         return state
 
     def convert(self, inp: ir.Input, raw):
         enum = self.policy.enums.get(inp.type.enum) if inp.type.name == "enum" else None
-        return convert_value(inp.type, raw, enum)
+        value = convert_value(inp.type, raw, enum)
+        problem = domain_problem(inp, value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def check_constraints(self, values, position, errors):
         """The policy's `constraint`s: a claim that breaks one is invalid (NotApplicable means not checked)."""
@@ -152,13 +162,27 @@ def typed_claim_errors(policy: ir.Policy, values: dict, position: str) -> list[C
     """What the edge refuses in a claim whose values are already typed (an example's constants): the
     checks `ClaimReader.read` makes after reading each field — no negative amount, the amounts add
     up, every constraint holds — so an example can only show a claim `eval` would accept."""
-    errors = [ClaimError(position, name, f"negative amount {value}") for name, value in values.items()
-              if policy.inputs[name].type == ir.MONEY and value < 0]
+    errors = [ClaimError(position, name, problem) for name, value in values.items()
+              if (problem := domain_problem(policy.inputs[name], value))]
     reader = ClaimReader(policy)
     reader.check_amounts(values, position, errors)
     if not errors:
         reader.check_constraints(values, position, errors)
     return errors
+
+
+def domain_problem(inp: ir.Input, value) -> str | None:
+    """Why a typed value is outside what `check` assumes of the input (domains.py), or None."""
+    d = domain(inp)
+    if d is None or not isinstance(value, Decimal):
+        return None
+    problem = d.problem(value)
+    if problem is None:
+        return None
+    if value < 0 and inp.type == ir.MONEY:
+        return f"negative amount {value}"
+    return f"{show(value, inp.type)} {problem} {describe(inp)}" if problem == "is outside" else \
+        f"{show(value, inp.type)} {problem} (a {inp.type} is exact to {d.places} places)"
 
 
 def convert_value(t: ir.Type, raw, enum: ir.Enum | None):

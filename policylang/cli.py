@@ -6,6 +6,7 @@ errors, bad claim data, bad usage); 70 an internal error (a bug in policylang).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -66,10 +67,28 @@ def _assumptions(pairs) -> dict:
     return out
 
 
-TIMEOUT = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+class Seconds(click.ParamType):
+    """A finite number of seconds in [0.1, most]: `nan`, `inf` and `1e308` are refused, not passed to Z3."""
+
+    name = "seconds"
+
+    def __init__(self, most: float):
+        self.most = most
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!s} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0.1 <= seconds <= self.most:
+            self.fail(f"{value!s} is not between 0.1 and {self.most:g} seconds", param, ctx)
+        return seconds
+
+
+TIMEOUT = click.option("--timeout", type=Seconds(3600), default=10.0, show_default=True,
                        help="Solver budget per question, in seconds of a calibrated resource count (the same "
                             "verdict on every machine); an undecided one is reported, never counted as proved.")
-BUDGET = click.option("--budget", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+BUDGET = click.option("--budget", type=Seconds(86400), default=60.0, show_default=True,
                       help="Solver budget for all the questions about one policy, in the same seconds as --timeout: "
                            "what is left undecided when it is spent is reported as undecided, so a run always ends.")
 ASSUME = click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",

@@ -18,9 +18,10 @@ from fractions import Fraction
 import z3
 
 from policylang import ir
+from policylang.domains import state_scaled
 from policylang.backends.interpreter import Interpreter
 from policylang.backends.python import compile_policy
-from policylang.backends.smt import MAX_FEN, SCALE, Encoder, Run, definitions, read_claim, rounding_lemmas
+from policylang.backends.smt import MAX_FEN, Encoder, Run, definitions, read_claim, rounding_lemmas
 from policylang.backends.solving import Budget, decide
 from policylang.platform import OUTPUT_NAMES
 from policylang.report import claim_syntax, outputs_text, state_syntax
@@ -163,7 +164,7 @@ class Differ:
                 state[name], scaled[name] = self.old_run.state[name], self.old_run.state_scaled[name]
             else:
                 n = z3.Int(f"new:state:{name}")
-                scale = SCALE.get(acc.type.name, 100)
+                scale = state_scaled(acc)[1]
                 state[name], scaled[name] = z3.ToReal(n) / scale, (n, scale)
                 self.state[name] = (n, scale)
         return state, scaled
@@ -172,7 +173,8 @@ class Differ:
         """Every year-to-date value ≥ 0 (and within the encoder's bound), counts whole."""
         out = []
         for name, (n, scale) in self.state.items():
-            out += [n >= 0, n <= MAX_FEN * 10]
+            largest = min(state_scaled(p.accumulators[name])[0] for p in (self.old, self.new) if name in p.accumulators)
+            out += [n >= 0, n <= largest]
             owners = [p for p in (self.old, self.new) if name in p.accumulators]
             if scale > 1 and all(ir.whole_count(p, name) for p in owners):
                 out.append(n % scale == 0)

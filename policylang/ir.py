@@ -217,6 +217,7 @@ class Input:
     optional: bool
     doc: str | None
     span: Span
+    domain: tuple | None = None  # (low, high) declared with `in low..high`; domains.py holds the defaults
 
 
 # ---- definitions -------------------------------------------------------------------

@@ -17,11 +17,12 @@ from decimal import Decimal
 import z3
 
 from policylang import ir
+from policylang.domains import LIMITS, MONEY_LIMIT, domain, state_scaled
 from policylang.runtime import missing_input
 
-MAX_FEN = 10 ** 9  # 1,000 万元: an upper bound that keeps counterexamples believable
-SCALE = {"money": 100, "number": 10000, "rate": 10000, "points": 10000}
-MAX_SCALED = {"money": MAX_FEN, "number": 10 ** 8, "rate": 10000, "points": 10000}
+MAX_FEN = int(MONEY_LIMIT * 100)  # the claim edge's largest amount, in fen (domains.py)
+LAST_DAY = datetime.date(2099, 12, 31)  # the last service date a proof covers (docs/claims.md, limits)
+SCALE = {name: 10 ** places for name, (_, _, places) in LIMITS.items()}
 
 
 @dataclass
@@ -150,18 +151,19 @@ class Run:
         present = z3.Bool(f"{ident}?") if inp.optional else None
         if t.name in SCALE:
             n = z3.Int(ident)
-            self.scaled[name] = (n, SCALE[t.name])
-            self.domain += [n >= 0, n <= MAX_SCALED[t.name]]
-            value = z3.ToReal(n) / SCALE[t.name]
+            low, high, scale = domain(inp).scaled()  # what the claim edge enforces, nothing more
+            self.scaled[name] = (n, scale)
+            self.domain += [n >= low, n <= high]
+            value = z3.ToReal(n) / scale
         elif t.name == "enum":
             value = z3.Int(ident)
             self.domain += [value >= 0, value < len(self.enc.members[t.enum])]
         elif t.name == "date":
             value = z3.Int(ident)
             start = self.p.meta.in_force.start or datetime.date(2020, 1, 1)
-            end = self.p.meta.in_force.end or start + datetime.timedelta(days=3650)
+            end = self.p.meta.in_force.end or LAST_DAY  # eval settles any later claim: so must the proof
             if not self.in_force_dates:
-                start, end = datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)
+                start, end = datetime.date(2000, 1, 1), LAST_DAY
             self.domain += [value >= start.toordinal(), value <= end.toordinal()]
         elif t.name == "bool":
             value = z3.Bool(ident)
@@ -180,9 +182,9 @@ class Run:
         state, scaled = {}, {}
         for name, acc in self.p.accumulators.items():
             n = z3.Int(f"{prefix}state:{name}")
-            scale = SCALE.get(acc.type.name, 100)
+            largest, scale = state_scaled(acc)  # the claim edge refuses a state outside it (domains.py)
             scaled[name] = (n, scale)
-            self.domain += [n >= -MAX_FEN * 10, n <= MAX_FEN * 10]
+            self.domain += [n >= -largest, n <= largest]
             state[name] = z3.ToReal(n) / scale
         return state, scaled
 

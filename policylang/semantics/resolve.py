@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from policylang import ir
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from policylang.domains import LIMITS, show
 from policylang.platform import OUTPUT_NAMES
 from policylang.semantics.expressions import ERROR, Env, ExprChecker, constant, unknown_name_hint
 from policylang.syntax import ast
@@ -193,11 +194,55 @@ class Resolver:
         for d in decls:
             if not self.declare(d.name, d.span):
                 continue
-            inputs[d.name] = ir.Input(d.name, self.type_of(d.type_name, d.type_span, enums), d.field,
-                                      d.optional, d.doc, d.span)
+            t = self.type_of(d.type_name, d.type_span, enums)
+            inputs[d.name] = ir.Input(d.name, t, d.field, d.optional, d.doc, d.span,
+                                      self.input_domain(d, t) if d.domain else None)
             if d in prelude_decls:
                 self._prelude_inputs.add(d.name)
         return inputs
+
+    def input_domain(self, d: ast.InputDecl, t: ir.Type) -> tuple | None:
+        """`in low..high`: constants of the input's type inside the type's own limits (domains.LIMITS)."""
+        low_node, high_node, span = d.domain
+        limits = LIMITS.get(t.name)
+        if limits is None:
+            if t != ERROR:
+                self.error("E0440", span, name=d.name, problem=f"a {t} input has no range",
+                           hint="a range narrows money, rate, points or number inputs")
+            return None
+        env = Env({}, {}, {}, {}, {}, {})
+        bounds = []
+        for node in (low_node, high_node):
+            literal = node.operand if isinstance(node, ast.UnaryOp) else node
+            if not isinstance(literal, ast.Literal):
+                self.error("E0440", node.span, name=d.name, problem="its range must be written with literals",
+                           hint=f"the claim edge checks it before any rule runs: e.g. `input {d.name}: "
+                           f"{t} in {show(limits[0], t)}..{show(limits[1], t)}`")
+                return None
+            before = len(self.errors)
+            value = ExprChecker(env, self.errors, self.ids).expect(node, t)
+            if len(self.errors) > before:
+                return None  # one type error for the range, not one per bound
+            try:
+                bounds.append(constant(value))
+            except ValueError:
+                self.error("E0440", node.span, name=d.name, problem="its range must be written with literals",
+                           hint=f"e.g. `input {d.name}: rate in 0%..100%`")
+                return None
+        low, high = bounds
+        if low is None or high is None:
+            return None
+        lowest, highest, _ = limits
+        if low > high:
+            self.error("E0440", span, name=d.name, problem=f"the range starts at {show(low, t)}, above its end "
+                       f"{show(high, t)}", hint="write the smaller bound first")
+            return None
+        if low < lowest or high > highest:
+            self.error("E0440", span, name=d.name, problem=f"the range leaves {show(lowest, t)}..{show(highest, t)}, "
+                       f"the range of every {t} input", hint="a declared range can only narrow it "
+                       "(docs/claims.md, limits)")
+            return None
+        return (low, high)
 
     def edge_inputs(self, inputs, meta) -> tuple:
         """The service date and the person's id: the prelude's 就诊日期 and 人员编号."""

@@ -153,6 +153,7 @@ class InputDecl:
     optional: bool
     doc: str | None
     span: Span
+    domain: tuple | None = None  # (low expr, high expr, span) from `in low..high`
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def parse_file(path: str | Path) -> ast.Module:
         raise DiagnosticError([Diagnostic("E0105", Span(str(path), 1, 1, 1, 1),
                                           {"reason": exc.strerror or str(exc), "hint": ""})])
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM is allowed, as in claim files (Windows editors write one)
     except UnicodeDecodeError as exc:
         # Name the line of the first bad byte: Python's "position 37" is a byte offset nobody can find.
         line = data.count(b"\n", 0, exc.start) + 1
@@ -411,9 +411,12 @@ class _ToAst(Transformer):
         return ast.EnumDecl(str(c[0]), field, tuple(c[2:]), self._s(meta))
 
     def input_decl(self, meta, c):
-        opts = dict(c[2:])
+        opts = dict(item for item in c[3:] if item is not None)
         return ast.InputDecl(str(c[0]), str(c[1]), _tok_span(self.file, c[1]), opts.get("field"),
-                             bool(opts.get("optional")), opts.get("doc"), self._s(meta))
+                             bool(opts.get("optional")), opts.get("doc"), self._s(meta), c[2])
+
+    def input_domain(self, meta, c):
+        return (c[0], c[1], self._s(meta))
 
     # ---- scope
     def requirement(self, meta, c):
