@@ -11,7 +11,8 @@ import datetime
 import io
 import json
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -21,11 +22,14 @@ from policylang.domains import describe, domain, show, state_problem
 from policylang.platform import is_fund, sources
 from policylang.runtime import ZERO, NotApplicable, Outcome, format_value, missing_input
 
-MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$")
-NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
-DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
-COMPACT_DATE = re.compile(r"^\d{8}$")  # 20240110: how some settlement exports write a day
-CODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
+# Digits are ASCII everywhere (re.ASCII): a full-width １２３ is refused in money, numbers and dates alike,
+# never read as a number by one field and refused by another.
+MONEY_TEXT = re.compile(r"^\d+(\.\d{1,2})?$", re.ASCII)
+NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$", re.ASCII)
+COMPACT_DATE = re.compile(r"^\d{8}$", re.ASCII)  # 20240110: how some settlement exports write a day
+CODE_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$", re.ASCII)
+FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 PASS_THROUGH = ("claim_id", "mdtrt_id", "setl_id", "psn_name", "fixmedins_code", "fixmedins_name", "state")
 TRUE_TEXT, FALSE_TEXT = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
 
@@ -48,6 +52,7 @@ class Claim:
     values: dict  # input name -> typed value
     state: dict  # accumulator seed given with the claim (year-to-date before it)
     extra: dict  # pass-through identifiers
+    notes: dict = field(default_factory=dict)  # field -> what a reader should know of how it was read
 
 
 class ClaimReader:
@@ -65,13 +70,18 @@ class ClaimReader:
         errors: list[ClaimError] = []
         if not isinstance(record, dict):
             return None, [ClaimError(position, None, "a claim must be a JSON object")]
-        values, extra, state, invalid = {}, {}, {}, set()
+        values, extra, state, invalid, notes = {}, {}, {}, set(), {}
+        for key in getattr(record, "duplicates", ()):
+            errors.append(ClaimError(position, key, "given twice in the same claim", "give each field once"))
         for key, raw in record.items():
             if key in PASS_THROUGH:
                 if key == "state":
                     state = self.read_state(raw, position, errors)
-                else:
+                elif isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
                     extra[key] = format_value(raw)
+                elif raw is not None:
+                    errors.append(ClaimError(position, key, f"an identifier must be a string or a number, found "
+                                             f"{shown(raw)}", "it is copied into the result as text"))
                 continue
             name = self.by_key.get(key)
             if name is None:
@@ -86,7 +96,7 @@ class ClaimReader:
             if raw is None or raw == "":
                 continue
             try:
-                values[name] = self.convert(self.policy.inputs[name], raw)
+                values[name] = self.convert(self.policy.inputs[name], raw, notes)
             except ValueError as exc:
                 errors.append(ClaimError(position, key, str(exc)))
                 invalid.add(name)
@@ -99,13 +109,15 @@ class ClaimReader:
             self.check_constraints(values, position, errors)
         if errors:
             return None, errors
-        return Claim(position, values, state, extra), []
+        return Claim(position, values, state, extra, notes), []
 
     def read_state(self, raw, position, errors) -> dict:
         if not isinstance(raw, dict):
             errors.append(ClaimError(position, "state", "must be an object of accumulator values"))
             return {}
         state = {}
+        for key in getattr(raw, "duplicates", ()):
+            errors.append(ClaimError(position, f"state.{key}", "given twice in the same state"))
         for key, value in raw.items():
             acc = self.policy.accumulators.get(key)
             if acc is None:
@@ -131,8 +143,13 @@ class ClaimReader:
                 errors.append(ClaimError(position, f"state.{key}", problem))
         return state
 
-    def convert(self, inp: ir.Input, raw):
+    def convert(self, inp: ir.Input, raw, notes: dict | None = None):
         enum = self.policy.enums.get(inp.type.enum) if inp.type.name == "enum" else None
+        if enum is not None:
+            value, note = match_member(raw, enum)
+            if note and notes is not None:
+                notes[inp.field or inp.name] = note
+            return value
         value = convert_value(inp.type, raw, enum)
         problem = domain_problem(inp, value)
         if problem:
@@ -181,8 +198,23 @@ def domain_problem(inp: ir.Input, value) -> str | None:
         return None
     if value < 0 and inp.type == ir.MONEY:
         return f"negative amount {value}"
-    return f"{show(value, inp.type)} {problem} {describe(inp)}" if problem == "is outside" else \
-        f"{show(value, inp.type)} {problem} (a {inp.type} is exact to {d.places} places)"
+    if problem == "is outside":
+        return f"{show(value, inp.type)} {problem} {describe(inp)}"
+    unit = {ir.RATE: "0.01%", ir.POINTS: "0.01pp"}.get(inp.type, f"{Decimal(1).scaleb(-d.places)}")
+    return f"{show(value, inp.type)} is finer than {unit} (a {inp.type} is exact to {unit})"
+
+
+def shown(raw) -> str:
+    """A field's value in a message as the claim wrote it: JSON text, never a Python repr (Decimal('1'))."""
+    if isinstance(raw, str):
+        text = repr(raw)
+    elif isinstance(raw, Decimal):
+        text = str(raw)
+    else:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+    if FULL_WIDTH.search(text):
+        text += " (full-width characters: write ASCII digits and letters)"
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
@@ -194,13 +226,13 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
     if t.name == "bool":
         if isinstance(raw, bool):
             return raw
-        text = str(raw).strip().lower()
-        if isinstance(raw, (str, Decimal, int)) and text in TRUE_TEXT + FALSE_TEXT:
+        text = raw.strip().lower() if isinstance(raw, str) else None  # a JSON number is not a bool (docs/claims.md)
+        if text in TRUE_TEXT + FALSE_TEXT:
             return text in TRUE_TEXT
-        raise ValueError(f"expected true or false, found {format_value(raw)!r}")
+        raise ValueError(f"expected true or false, found {shown(raw)}")
     if t.name == "date":
         if not isinstance(raw, str):
-            raise ValueError(f"expected a date YYYY-MM-DD, found {raw!r}")
+            raise ValueError(f"expected a date YYYY-MM-DD, found {shown(raw)}")
         text = raw.strip()
         try:
             if COMPACT_DATE.match(text):
@@ -209,11 +241,11 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
                 raise ValueError
             return datetime.datetime.fromisoformat(text).date() if len(text) > 10 else datetime.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"expected a date YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or YYYYMMDD), found {raw!r}") from None
+            raise ValueError(f"expected a date YYYY-MM-DD (or YYYY-MM-DD HH:MM:SS, or YYYYMMDD), found {shown(raw)}") from None
     if t.name == "text":
         if isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
             return str(raw)
-        raise ValueError(f"expected text, found {raw!r}")
+        raise ValueError(f"expected text, found {shown(raw)}")
     if t.name == "enum":
         return parse_member(raw, enum)
     raise ValueError(f"unsupported type {t}")
@@ -221,7 +253,7 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
 
 def parse_money(raw) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, Decimal, int)):
-        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {raw!r}")
+        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {shown(raw)}")
     text = str(raw).strip()
     if text.endswith("元"):
         text = text[:-1]
@@ -233,45 +265,59 @@ def parse_money(raw) -> Decimal:
     if not MONEY_TEXT.match(text):
         if re.match(r"^\d+\.\d{3,}$", text):
             raise ValueError(f"{text} has more than two decimals (money is exact to the fen)")
-        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {raw!r}")
+        raise ValueError(f"expected an amount in yuan such as \"12.50\", found {shown(raw)}")
     return Decimal(text)
 
 
 def parse_number(raw, t: ir.Type) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (str, Decimal, int)):
-        raise ValueError(f"expected a {t.name}, found {raw!r}")
+        raise ValueError(f"expected a {t.name}, found {shown(raw)}")
     text = str(raw).strip()
     scaled = {"rate": "%", "points": "pp"}.get(t.name)
     percent = bool(scaled) and text.endswith(scaled)
     if percent:
         text = text[: -len(scaled)]
     if not NUMBER_TEXT.match(text):
-        raise ValueError(f"expected a {t.name}, found {format_value(raw)!r}")
+        raise ValueError(f"expected a {t.name}, found {shown(raw)}")
     return Decimal(text).scaleb(-2) if percent else Decimal(text)
 
 
 def parse_member(raw, enum: ir.Enum) -> str:
     """A member by its name, or by platform code (exact, else the longest matching prefix)."""
+    return match_member(raw, enum)[0]
+
+
+def normal_code(text: str) -> str:
+    """A platform code as the coding standard reads it: full-width folded (ａ１５ → A15), spaces dropped,
+    letters upper-case (ICD-10 codes are case-insensitive: a15.0 is A15.0)."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def match_member(raw, enum: ir.Enum) -> tuple[str, str | None]:
+    """(member, note): the note says when a code fell to a catch-all (`*`), so a reader sees it."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-        raise ValueError(f"expected a member of {enum.name}, found {raw!r}")
+        raise ValueError(f"expected a member of {enum.name}, found {shown(raw)}")
     text = str(raw).strip()
     names = enum.member_names()
     if text in names:
-        return text
+        return text, None
+    code_text = normal_code(text)
     best, best_len = None, -1
     for m in enum.members:
         for code in m.codes:
             if code.endswith("*"):
-                prefix = code[:-1]
-                if text.startswith(prefix) and len(prefix) > best_len and CODE_TEXT.match(text):
+                prefix = code[:-1].upper()
+                if code_text.startswith(prefix) and len(prefix) > best_len and CODE_TEXT.match(code_text):
                     best, best_len = m.name, len(prefix)
-            elif code == text:
-                return m.name
+            elif code.upper() == code_text:
+                return m.name, None
     if best is not None:
-        return best
+        note = (f"code {text!r} matches no listed code of {enum.name}; read as {best} (the catch-all `*`)"
+                if best_len == 0 else None)
+        return best, note
     codes = [f"{c}={m.name}" for m in enum.members for c in m.codes]
     hint = did_you_mean(text, names) or f"members: {', '.join(names)}" + (f"; codes: {', '.join(codes)}" if codes else "")
-    raise ValueError(f"unknown {enum.name} {text!r}; {hint}")
+    raise ValueError(f"unknown {enum.name} {shown(text)}; {hint}")
 
 
 # ---- files -------------------------------------------------------------------------------
@@ -279,29 +325,49 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a number")
 
 
+class Record(dict):
+    """A JSON object that remembers the keys it was given more than once (json keeps the last silently)."""
+
+    duplicates: tuple = ()
+
+
+def _record(pairs) -> Record:
+    record = Record(pairs)
+    if len(record) < len(pairs):
+        seen: set = set()
+        record.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+    return record
+
+
 def load_json(text: str):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    """JSON with exact numbers, duplicate keys remembered, and nesting too deep for the parser refused."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant,
+                          object_pairs_hook=_record)
+    except RecursionError:
+        raise ValueError("nested too deeply (a claim is an object of fields, and `state` one level more)") from None
 
 
 def read_records(path: Path) -> tuple[list[tuple[str, object]], list[ClaimError]]:
     """(position, raw record) pairs from .json, .jsonl or .csv; file-level errors separately."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [ClaimError(name, None, f"cannot read the file: {exc}")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [ClaimError(name, None, f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1  # a line a person can find, not a byte offset
+        return [], [ClaimError(f"{name}:{line}", None, f"not UTF-8 (byte 0x{data[exc.start]:02x})",
+                               "save the file as UTF-8; exports on Chinese Windows are often GBK")]
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        for row in reader:
-            if None in row:
-                return [], [ClaimError(f"{name}:{reader.line_num}", None, "more cells than header columns")]
-            rows.append((f"{name}:{reader.line_num}", row))
-        return rows, []
+        return read_csv(text, name)
     if suffix == ".jsonl":
         records, errors = [], []
-        for number, line in enumerate(text.splitlines(), 1):
+        # Lines end at \n only: U+2028, U+0085 … are valid inside a JSON string (str.splitlines would cut there).
+        for number, line in enumerate(text.split("\n"), 1):
             if line.strip():
                 try:
                     records.append((f"{name}:{number}", load_json(line)))
@@ -309,6 +375,30 @@ def read_records(path: Path) -> tuple[list[tuple[str, object]], list[ClaimError]
                     errors.append(ClaimError(f"{name}:{number}", None, f"invalid JSON: {exc}"))
         return records, errors
     return parse_json_document(text, name)
+
+
+def read_csv(text: str, name: str):
+    """Rows of a CSV file: a header named twice, a row longer than the header or a cell larger than the
+    csv module can hold is an error with its line, never a value silently kept or cut."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        return [], [ClaimError(f"{name}:1", None, f"unreadable CSV header: {exc}")]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        return [], [ClaimError(f"{name}:1", None, f"column {', '.join(map(repr, twice))} appears more than once",
+                               "give each field one column")]
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                return [], [ClaimError(f"{name}:{reader.line_num}", None, "more cells than header columns")]
+            rows.append((f"{name}:{reader.line_num}", row))
+    except csv.Error as exc:
+        return [], [ClaimError(f"{name}:{reader.line_num + 1}", None, f"unreadable CSV: {exc}",
+                               f"a cell may hold at most {csv.field_size_limit()} characters")]
+    return rows, []
 
 
 def parse_json_document(text: str, name: str):
@@ -339,6 +429,8 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
     na.update(setl_na)
     if na:
         record["not_applicable"] = na
+    if claim.notes:
+        record["notes"] = dict(claim.notes)
     record["state"] = {n: {"before": format_state(state_before.get(n, a.initial), a.type),
                            "after": format_state(outcome.state[n], a.type)}
                        for n, a in policy.accumulators.items()}
