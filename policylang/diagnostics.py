@@ -83,8 +83,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "`conforms to` it; run `policylang check` on those"),
     "E0416": ("`extends \"{path}\"` makes a cycle", "a policy cannot extend itself, directly or through others"),
     "E0417": ("{path} is not a guideline", "`conforms to` names a file whose header is `guideline \"…\" {{ … }}`"),
-    "E0418": ("`amend {name}`: there is no rule, assumption or table `{name}` to amend", "an amendment changes a "
-              "definition of this policy or of the one it extends"),
+    "E0418": ("`amend {name}`: there is no rule, assumption or table `{name}` to amend", "{hint}"),
     "E0419": ("`--assume {name}`: the policy has no assumption `{name}`", "its assumptions: {known}"),
     "E0420": ("`--assume {name}`: {reason}", "give the value as a claim would, e.g. 55% or 1200.00"),
     "E0421": ("`quote \"{clause}\"`: nothing in the policy cites clause {clause}", "{hint}"),
@@ -98,6 +97,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "{platform}` from the output, or `field {platform}` from the input"),
     "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
               "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
+    # row amendments (E043x): `amend T(key) OP v`, `amend T add cells -> v`, `amend T remove (key)`
+    "E0430": ("`amend {name}({key})`: no row of `{name}` lies within the key ({key})",
+              "a key names the rows whose cells it covers, written as the table writes them (`_` for any "
+              "value); the rows of `{name}`: {rows}"),
+    "E0431": ("`amend {name}(…)` gives {given} key cells, but `{name}` has {count} columns ({columns})",
+              "give one cell per column, in this order, `_` for any value: `amend {name}({example}) …`"),
+    "E0432": ("cannot {verb} `{name}`: it is {kind}, not a table",
+              "only a table has rows; to change its value write `amend {name} += …` (or `-=`, `*=`, `=`)"),
+    "E0433": ("`{cell}` is a condition; a key cell is a value, as in the rows of `{name}`",
+              "write the value column `{column}` has in the rows you mean, as a row writes it: "
+              "`amend {name}({fix}) …` (several values: `{{二级, 三级}}`; any value: `_`)"),
+    "E0434": ("`amend {name}({key})`: claims with ({claim}) reach the row at {line} (`{row}`), which "
+              "also matches claims outside the key",
+              "changing that row would change them too, and leaving it would leave these claims unchanged. "
+              "Name it by its own cells, `amend {name}({cells}) …`, or first give the key its own row: "
+              "`amend {name} add {key} -> …`"),
+    "E0435": ("`amend {name} add {key}`: the row at {line} already has this key",
+              "to give it another value write `amend {name}({key}) = …`"),
+    "E0436": ("`amend {name} add {key}`: `{name}` is `unique` and claims with ({claim}) would match both "
+              "the new row and the row at {line} (`{row}`)",
+              "a claim of a `unique` table matches one row: narrow the new row's cells, or first remove "
+              "the other row (`amend {name} remove ({cells})`)"),
+    "E0437": ("`amend {name} add {key}`: the new row and the row at {line} (`{row}`) both match claims "
+              "with ({claim}), and neither contains the other",
+              "a new row goes just before the first row that contains it, so that it wins for its own claims "
+              "and no row is hidden; here which row should win is not clear: narrow the new row's cells to "
+              "lie within `{cells}` or apart from it, or first remove that row"),
+    "E0438": ("`amend {name} add {key}`: the new row would never be reached",
+              "every claim it matches is matched by a row before it (or by none at all: a range must end above "
+              "its start); give it cells that some claim reaches, or change the rows that take its claims"),
+    "E0439": ("`amend {name}({key})`: claims with ({claim}) reach the `default` row ({line}), which the "
+              "key does not change",
+              "the default also serves claims outside the key; give the key's claims a row of their own first: "
+              "`amend {name} add {key} -> …`"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

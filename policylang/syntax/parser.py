@@ -381,6 +381,27 @@ class _ToAst(Transformer):
                              clause[1] if clause is not None else None,
                              _string(doc) if doc is not None else None, self._s(meta))
 
+    def amend_key(self, meta, c):
+        return ("key", tuple(c), self._s(meta))
+
+    def amend_rows(self, meta, c):
+        name, (_, key, key_span), op, value, clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), key=key, key_span=key_span)
+
+    def amend_add_row(self, meta, c):
+        name, row, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), "add", row.output, row.clause,
+                             _string(doc) if doc is not None else None, self._s(meta),
+                             key=row.cells, key_span=row.span, row=row)
+
+    def amend_remove_rows(self, meta, c):
+        name, (_, key, key_span), clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), "remove", None,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), key=key, key_span=key_span)
+
     def policy_decl(self, meta, c):
         conforms = tuple(v for k, v in c[1:] if k == "conforms")
         entries = dict(x for x in c[1:] if x[0] != "conforms")
