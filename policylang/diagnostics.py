@@ -37,6 +37,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0104": ("invalid date {text!r}", "dates are written YYYY-MM-DD, e.g. 2024-01-01"),
     "E0105": ("the file cannot be read: {reason}", "{hint}"),
     "E0106": ("the expression is nested too deeply", "split it into several rules"),
+    # amendments the grammar does not take (E012x): what the author reached for, and how to say it
+    "E0120": ("`amend {name}` then `{found}`: the rows of a table are named by a key in parentheses",
+              "write `amend {name}({key}) {op} …`: one cell per column, as the rows write them (`_` for any value)"),
+    "E0121": ("`amend {name} where …`: rows are named by a key, not by a condition",
+              "write the values the rows have, one cell per column: `amend {name}(二级, _) += 2pp`; several "
+              "values in one column: `{{二级, 三级}}`; any value: `_`"),
+    "E0122": ("`amend {name} add (…)`: a new row is written as the table writes its rows, without parentheses",
+              "write `amend {name} add {cells} -> …`"),
+    "E0123": ("`amend {name} remove`: the key of the rows to remove goes in parentheses",
+              "write `amend {name} remove ({cells})`"),
+    "E0124": ("`amend {name} {word}`: there is no `{word}` amendment",
+              "change rows with `amend {name}(二级, _) += 2pp` (or `-=`, `*=`, `=` to replace), add one with "
+              "`amend {name} add 二级, 跨省 -> 50%`, drop rows with `amend {name} remove (二级, 跨省)`"),
+    "E0125": ("`amend {name}`: the operation is missing before the value",
+              "write `+= 2pp` to add points, `-= 2pp`, `*= 50%` to scale, or `= 77%` to replace the value"),
     # names (E02xx)
     "E0201": ("unknown name `{name}`", "{hint}"),
     "E0202": ("`{name}` is defined twice", "the first definition is at {first}"),
@@ -111,8 +126,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0434": ("`amend {name}({key})`: claims with ({claim}) reach the row at {line} (`{row}`), which "
               "also matches claims outside the key",
               "changing that row would change them too, and leaving it would leave these claims unchanged. "
-              "Name it by its own cells, `amend {name}({cells}) …`, or first give the key its own row: "
-              "`amend {name} add {key} -> …`"),
+              "Name it by its own cells, `amend {name}({cells}) …`, or first give these claims a row of their "
+              "own: `amend {name} add {own} -> …`"),
     "E0435": ("`amend {name} add {key}`: the row at {line} already has this key",
               "to give it another value write `amend {name}({key}) = …`"),
     "E0436": ("`amend {name} add {key}`: `{name}` is `unique` and claims with ({claim}) would match both "
@@ -129,8 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "its start); give it cells that some claim reaches, or change the rows that take its claims"),
     "E0439": ("`amend {name}({key})`: claims with ({claim}) reach the `default` row ({line}), which the "
               "key does not change",
-              "the default also serves claims outside the key; give the key's claims a row of their own first: "
-              "`amend {name} add {key} -> …`"),
+              "the default also serves claims outside the key; first give these claims a row of their own: "
+              "`amend {name} add {own} -> …`"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

@@ -265,16 +265,19 @@ def rows_listing(tables) -> str:
     """Every row of the table's versions with its line, for the message of a key that names none."""
     out = []
     for t in tables:
-        for r in t.rows:
-            out.append(f"{os.path.basename(r.span.file)}:{r.span.line} `{cells_text(r.cells)}`")
+        lines = [f"line {r.span.line} `{cells_text(r.cells)}`" for r in t.rows]
         if t.default is not None:
-            out.append(f"{os.path.basename(t.default.span.file)}:{t.default.span.line} `default`")
-    return "; ".join(out) or "none"
+            lines.append(f"line {t.default.span.line} `default`")
+        out.append(f"{os.path.basename(t.span.file)} " + ", ".join(lines or ["no rows"]))
+    return "; ".join(out)
 
 
 def problem_diagnostic(code: str, a: ast.AmendDecl, table: ast.TableDecl, row, point) -> Diagnostic:
     at = row.span if row is not None else (table.default.span if table.default is not None else table.span)
     args = {"name": a.target, "key": cells_text(a.key), "line": f"{os.path.basename(at.file)}:{at.line}",
             "row": row_text(row), "cells": cells_text(row.cells) if row is not None else "",
-            "claim": point_text(point) if point is not None else ""}
+            "claim": point_text(point) if point is not None else "",
+            # the claims' own row: their members where the point is all members, else the key
+            "own": point_text(point) if point is not None and all(isinstance(v, str) for v in point)
+            else cells_text(a.key)}
     return Diagnostic(code, a.key_span or a.span, args)
