@@ -144,8 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "its start); give it cells that some claim reaches, or change the rows that take its claims"),
     "E0439": ("`amend {name}({key})`: claims with ({claim}) reach the `default` row ({line}), which the "
               "key does not change",
-              "the default also serves claims outside the key; first give these claims a row of their own: "
-              "`amend {name} add {own} -> …`"),
+              "the default also serves claims outside the key; first give the key's claims a row of their own: "
+              "`amend {name} add {key} -> …`"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "
