@@ -252,7 +252,7 @@ def _amend_rows(out: list, a: ast.AmendDecl, errors: list, domains: dict) -> lis
             errors.append(Diagnostic("E0433", c.span, {"cell": amend_rows.expr_text(v), "name": a.target,
                                                        "column": amend_rows.expr_text(col), "fix": ", ".join(fix)}))
             return []
-    touched, reached = [], False
+    touched, reached, missed = [], False, None
     for i in versions:
         table = out[i]
         grid = amend_rows.Grid(table, (a.key,), domains)
@@ -269,14 +269,19 @@ def _amend_rows(out: list, a: ast.AmendDecl, errors: list, domains: dict) -> lis
             touched.extend(changed)
         else:
             new, changed, problem = amend_rows.change_rows(table, a, grid, _apply)
-            if changed and problem is not None:
+            if problem is not None:
                 row, point = problem
-                errors.append(amend_rows.problem_diagnostic("E0434" if row is not None else "E0439",
-                                                            a, table, row, point))
-                return []
+                found = amend_rows.problem_diagnostic("E0434" if row is not None else "E0439", a, table, row, point)
+                if changed:
+                    errors.append(found)
+                    return []
+                missed = missed or found  # a version without rows of the key keeps its rows, unless no version has any
             touched.extend(changed)
         reached = reached or bool(changed)
         out[i] = new
+    if not reached and missed is not None:
+        errors.append(missed)
+        return []
     if not reached:
         errors.append(Diagnostic("E0430", a.key_span or a.span, {
             "name": a.target, "key": amend_rows.cells_text(a.key),
