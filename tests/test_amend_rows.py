@@ -162,3 +162,14 @@ def test_the_whole_table_amendment_still_changes_every_row():
     policy = load_policy(HERE / "reform.pol")
     (a, _) = policy.amendments
     assert a.rows == () and a.key is None
+
+
+def test_the_page_shows_the_row_change():
+    from policylang.publish.site import build_pages, render_page
+
+    reform = load_policy(HERE / "rows-reform.pol")
+    (page,) = build_pages([reform], check=False, charts=False, load=load_policy).pages
+    markdown = render_page(page, "md")
+    assert ("| 住院比例：二级 · 辖区内<br>二级医疗机构辖区内住院报销比例提高 2 个百分点 | 调整 | 75% | 77% | "
+            "机构级别为二级且就医地为辖区内 | （二） |") in markdown
+    assert "html" in render_page(page, "html")
