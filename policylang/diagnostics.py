@@ -119,7 +119,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0431": ("`amend {name}(…)` gives {given} key cells, but `{name}` has {count} columns ({columns})",
               "give one cell per column, in this order, `_` for any value: `amend {name}({example}) …`"),
     "E0432": ("cannot {verb} `{name}`: it is {kind}, not a table",
-              "only a table has rows; to change its value write `amend {name} += …` (or `-=`, `*=`, `=`)"),
+              "only a table has rows, named by a key; a rule, output or assumption is amended as a whole: "
+              "`amend {name} += …` (or `-=`, `*=`, `=`)"),
     "E0433": ("`{cell}` is a condition; a key cell is a value, as in the rows of `{name}`",
               "write the value column `{column}` has in the rows you mean, as a row writes it: "
               "`amend {name}({fix}) …` (several values: `{{二级, 三级}}`; any value: `_`)"),

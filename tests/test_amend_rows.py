@@ -173,3 +173,15 @@ def test_the_page_shows_the_row_change():
     assert ("| 住院比例：二级 · 辖区内<br>二级医疗机构辖区内住院报销比例提高 2 个百分点 | 调整 | 75% | 77% | "
             "机构级别为二级且就医地为辖区内 | （二） |") in markdown
     assert "html" in render_page(page, "html")
+
+
+def test_a_parenthesised_cell_in_add_is_not_mistaken_for_a_key():
+    """`add (…)` gets E0122 only where the parentheses hold several cells, not for another mistake later."""
+    from policylang.syntax.parser import parse_text
+
+    with pytest.raises(DiagnosticError) as info:
+        parse_text('amend 比例 add (1000元), 二级 -> 50% clase "x"\n', "x.pol")
+    assert [d.code for d in info.value.diagnostics] == ["E0102"]
+    with pytest.raises(DiagnosticError) as info:
+        parse_text("amend 比例 add (二级, 省内) -> 50%\n", "x.pol")
+    assert [d.code for d in info.value.diagnostics] == ["E0122"]

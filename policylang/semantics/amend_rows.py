@@ -221,7 +221,7 @@ def add_row(table: ast.TableDecl, a: ast.AmendDecl, grid: Grid):
 # ---- words for messages -------------------------------------------------------------------------------
 def expr_text(e) -> str:
     if isinstance(e, ast.Literal):
-        return e.text if e.kind != "text" else e.text
+        return e.text
     if isinstance(e, ast.Name):
         return e.name
     if isinstance(e, ast.UnaryOp) and e.op == "neg":

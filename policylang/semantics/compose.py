@@ -231,7 +231,9 @@ def _amend_rows(out: list, a: ast.AmendDecl, errors: list, domains: dict) -> lis
         if other is None:
             errors.append(_unknown_target(a, out))
         else:
-            kind = {ast.RuleDecl: "an assumption" if getattr(other, "assumption", False) else "a rule",
+            rule = "an assumption" if getattr(other, "assumption", False) else (
+                "an output" if getattr(other, "is_output", False) else "a rule")
+            kind = {ast.RuleDecl: rule,
                     ast.BracketsDecl: "a brackets block", ast.AccumulatorDecl: "an accumulator",
                     ast.InputDecl: "an input", ast.EnumDecl: "an enumeration"}.get(type(other), "not a table")
             verb = {"add": "add a row to", "remove": "remove rows of"}.get(a.op, "amend rows of")

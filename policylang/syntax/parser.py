@@ -172,10 +172,10 @@ def _amend_diagnostic(text: str, kind: str, found: str, expected, span: Span) ->
         return Diagnostic("E0120", span, {"name": name, "found": found, "key": key,
                                           "op": op.group(0) if op else "+="})
     words = rest.split(None, 1)
-    if words and words[0] == "add" and rest.split(None, 1)[1:] and words[1].startswith("("):
+    if words[:1] == ["add"] and len(words) > 1 and words[1].startswith("(") and found == "," and "`)`" in described:
         inner = words[1][1:].split(")")[0]
         return Diagnostic("E0122", span, {"name": name, "cells": inner.strip()})
-    if words and words[0] == "remove" and "`(`" in described and kind != "LPAR":
+    if words[:1] == ["remove"] and "`(`" in described and kind != "LPAR":
         cells = re.split(r"\s(?:clause)\s|\"", words[1] if len(words) > 1 else "")[0].strip() or "二级, _"
         return Diagnostic("E0123", span, {"name": name, "cells": cells})
     if "`+=`" in described and kind in ("RATE", "POINTS", "MONEY", "NUMBER", "NAME", "ADD_OP", "MUL_OP"):
