@@ -37,6 +37,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0104": ("invalid date {text!r}", "dates are written YYYY-MM-DD, e.g. 2024-01-01"),
     "E0105": ("the file cannot be read: {reason}", "{hint}"),
     "E0106": ("the expression is nested too deeply", "split it into several rules"),
+    # amendments the grammar does not take (E012x): what the author reached for, and how to say it
+    "E0120": ("`amend {name}` then `{found}`: the rows of a table are named by a key in parentheses",
+              "write `amend {name}({key}) {op} …`: one cell per column, as the rows write them (`_` for any value)"),
+    "E0121": ("`amend {name} where …`: rows are named by a key, not by a condition",
+              "write the values the rows have, one cell per column: `amend {name}(二级, _) += 2pp`; several "
+              "values in one column: `{{二级, 三级}}`; any value: `_`"),
+    "E0122": ("`amend {name} add (…)`: a new row is written as the table writes its rows, without parentheses",
+              "write `amend {name} add {cells} -> …`"),
+    "E0123": ("`amend {name} remove`: the key of the rows to remove goes in parentheses",
+              "write `amend {name} remove ({cells})`"),
+    "E0124": ("`amend {name} {word}`: there is no `{word}` amendment",
+              "change rows with `amend {name}(二级, _) += 2pp` (or `-=`, `*=`, `=` to replace), add one with "
+              "`amend {name} add 二级, 跨省 -> 50%`, drop rows with `amend {name} remove (二级, 跨省)`"),
+    "E0125": ("`amend {name}`: the operation is missing before the value",
+              "write `+= 2pp` to add points, `-= 2pp`, `*= 50%` to scale, or `= 77%` to replace the value"),
     # names (E02xx)
     "E0201": ("unknown name `{name}`", "{hint}"),
     "E0202": ("`{name}` is defined twice", "the first definition is at {first}"),
@@ -84,8 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "`conforms to` it; run `policylang check` on those"),
     "E0416": ("`extends \"{path}\"` makes a cycle", "a policy cannot extend itself, directly or through others"),
     "E0417": ("{path} is not a guideline", "`conforms to` names a file whose header is `guideline \"…\" {{ … }}`"),
-    "E0418": ("`amend {name}`: there is no rule, assumption or table `{name}` to amend", "an amendment changes a "
-              "definition of this policy or of the one it extends"),
+    "E0418": ("`amend {name}`: there is no rule, assumption or table `{name}` to amend", "{hint}"),
     "E0419": ("`--assume {name}`: the policy has no assumption `{name}`", "its assumptions: {known}"),
     "E0420": ("`--assume {name}`: {reason}", "give the value as a claim would, e.g. 55% or 1200.00"),
     "E0421": ("`quote \"{clause}\"`: nothing in the policy cites clause {clause}", "{hint}"),
@@ -99,6 +113,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "{platform}` from the output, or `field {platform}` from the input"),
     "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
               "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
+    # row amendments (E043x): `amend T(key) OP v`, `amend T add cells -> v`, `amend T remove (key)`
+    "E0430": ("`amend {name}({key})`: no row of `{name}` lies within the key ({key})",
+              "a key names the rows whose cells it covers, written as the table writes them (`_` for any "
+              "value); the rows of `{name}`: {rows}"),
+    "E0431": ("`amend {name}(…)` gives {given} key cells, but `{name}` has {count} columns ({columns})",
+              "give one cell per column, in this order, `_` for any value: `amend {name}({example}) …`"),
+    "E0432": ("cannot {verb} `{name}`: it is {kind}, not a table",
+              "only a table has rows, named by a key; a rule, output or assumption is amended as a whole: "
+              "`amend {name} += …` (or `-=`, `*=`, `=`)"),
+    "E0433": ("`{cell}` is a condition; a key cell is a value, as in the rows of `{name}`",
+              "write the value column `{column}` has in the rows you mean, as a row writes it: "
+              "`amend {name}({fix}) …` (several values: `{{二级, 三级}}`; any value: `_`)"),
+    "E0434": ("`amend {name}({key})`: claims with ({claim}) reach the row at {line} (`{row}`), which "
+              "also matches claims outside the key",
+              "changing that row would change them too, and leaving it would leave these claims unchanged. "
+              "Name it by its own cells, `amend {name}({cells}) …`, or first give these claims a row of their "
+              "own: `amend {name} add {own} -> …`"),
+    "E0435": ("`amend {name} add {key}`: the row at {line} already has this key",
+              "to give it another value write `amend {name}({key}) = …`"),
+    "E0436": ("`amend {name} add {key}`: `{name}` is `unique` and claims with ({claim}) would match both "
+              "the new row and the row at {line} (`{row}`)",
+              "a claim of a `unique` table matches one row: narrow the new row's cells, or first remove "
+              "the other row (`amend {name} remove ({cells})`)"),
+    "E0437": ("`amend {name} add {key}`: the new row and the row at {line} (`{row}`) both match claims "
+              "with ({claim}), and neither contains the other",
+              "a new row goes just before the first row that contains it, so that it wins for its own claims "
+              "and no row is hidden; here which row should win is not clear: narrow the new row's cells to "
+              "lie within `{cells}` or apart from it, or first remove that row"),
+    "E0438": ("`amend {name} add {key}`: the new row would never be reached",
+              "every claim it matches is matched by a row before it (or by none at all: a range must end above "
+              "its start); give it cells that some claim reaches, or change the rows that take its claims"),
+    "E0439": ("`amend {name}({key})`: claims with ({claim}) reach the `default` row ({line}), which the "
+              "key does not change",
+              "the default also serves claims outside the key; first give the key's claims a row of their own: "
+              "`amend {name} add {key} -> …`"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

@@ -35,7 +35,7 @@ def _front_end(module, assume) -> ir.Policy:
     header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
     if header is not None and header.kind == "guideline":
         raise DiagnosticError([Diagnostic("E0415", header.span, {"path": module.file})])
-    composed = compose(module, parse_file, assume=assume or {})
+    composed = compose(module, parse_file, assume=assume or {}, vocabulary=prelude().decls)
     policy = resolve(composed.module, prelude())
     return dataclasses.replace(policy, extends=composed.extends, amendments=composed.amendments,
                                warnings=composed.warnings)

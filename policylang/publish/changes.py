@@ -23,7 +23,7 @@ EVERYONE = "本政策适用的所有就诊"
 @dataclass
 class Change:
     item: str
-    kind: str  # 调整 | 新增 | 改写 | 施行期 | 适用范围
+    kind: str  # 调整 | 新增 | 删除 (a row) | 改写 | 施行期 | 适用范围
     clause: str | None
     note: str | None
     before: str
@@ -59,8 +59,13 @@ def changes(policy: ir.Policy, base: ir.Policy | None) -> list:
     for a in policy.amendments:
         amended.setdefault(a.target, []).append(a)
     for name in _names(policy):
-        amendments = amended.get(name, [])
+        amendments = [a for a in amended.get(name, []) if not a.rows]
+        rows = [a for a in amended.get(name, []) if a.rows]
         before, after = _describe(base, name), _describe(policy, name)
+        if rows:
+            out.extend(_row_changes(policy, base, name, rows, reach))
+            if not amendments:
+                continue
         if amendments:
             clauses = "、".join(dict.fromkeys(a.clause for a in amendments if a.clause))
             notes = "；".join(a.doc for a in amendments if a.doc)
@@ -70,6 +75,52 @@ def changes(policy: ir.Policy, base: ir.Policy | None) -> list:
         elif before != after:
             out.append(Change(name, "改写", _clause(policy, name), _doc(policy, name), before, after, reach.who(name)))
     return out
+
+
+def _row_changes(policy: ir.Policy, base: ir.Policy, name: str, amendments: list, reach: "Reach") -> list:
+    """One line per table row a row amendment touched, "二级 · 省内: 75% → 77%", however many amendments
+    touched it; rows are found by their span, which is the same in the base and in the amended policy."""
+    after, before = _rows(policy, name), _rows(base, name)
+    touched: dict = {}  # row span -> [actions, clauses, notes]
+    for a in amendments:
+        for change in a.rows:
+            entry = touched.setdefault(change.span, [[], [], []])
+            entry[0].append(change.action)
+            entry[1].append(a.clause)
+            entry[2].append(a.doc)
+    out = []
+    everyone = reach.who(name)
+    for span, (actions, clauses, notes) in touched.items():
+        old, new = before.get(span), after.get(span)
+        table, row, validity = new or old
+        kind = "新增" if "add" in actions else "删除" if "remove" in actions else "调整"
+        condition = prose.row_condition(table, row) if row.cells else "其余情况"
+        who = condition if everyone == EVERYONE else f"{everyone}，且{condition}"
+        clause = "、".join(dict.fromkeys(c for c in clauses if c)) or None
+        note = "；".join(n for n in notes if n) or None
+        out.append(Change(f"{name}：{_row_key(table, row)}{validity}", kind, clause, note,
+                          prose.value(old[1].output) if old else "—", prose.value(new[1].output) if new else "—", who))
+    return out
+
+
+def _rows(policy: ir.Policy, name: str) -> dict:
+    """Row span -> (table, row, the version's dates when the table has several) for every row of `name`."""
+    table = policy.tables.get(name)
+    if table is None:
+        return {}
+    out = {}
+    for v in table.versions:
+        dated = f"（{values.validity(v.validity)}）" if len(table.versions) > 1 else ""
+        for row in (*v.rows, *((v.default,) if v.default is not None else ())):
+            out[row.span] = (table, row, dated)
+    return out
+
+
+def _row_key(table: ir.Table, row: ir.Row) -> str:
+    """A row's cells as a table shows them, 二级 · 省内; the default row is 其余情况."""
+    if not row.cells:
+        return "其余情况"
+    return " · ".join(prose.cell_text(c, t) for c, t in zip(row.cells, table.column_types))
 
 
 def _names(policy: ir.Policy) -> list:

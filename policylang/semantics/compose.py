@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span
+from policylang.semantics import amend_rows
 from policylang.syntax import ast
 
 NAMED = (ast.EnumDecl, ast.InputDecl, ast.AccumulatorDecl, ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
@@ -27,6 +28,8 @@ class Amendment:
     doc: str | None
     span: Span
     base_span: Span
+    key: tuple | None = None  # ast.Cell: the rows named, for a row amendment
+    rows: tuple = ()  # amend_rows.RowChange: each row changed, added or removed
 
 
 @dataclass(frozen=True)
@@ -56,17 +59,18 @@ class Overrides:
                                         severity="warning"))
 
 
-def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None) -> Composed:
+def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None, vocabulary=()) -> Composed:
     """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file.
 
     `assume` overrides named assumptions (`--assume NAME=VALUE`) in the file that declares them,
     before that file's amendments and every later file's, so a reform's "+2pp over the baseline"
     moves with the baseline however long the `extends` chain. A later `amend NAME = value` (or a
     redefinition that is no assumption) gives the value outright: the override then has no effect
-    on the result, and a W0424 warning says where.
+    on the result, and a W0424 warning says where. `vocabulary` is the prelude's declarations, whose
+    enumerations row amendments read.
     """
     overrides = Overrides(dict(assume or {}))
-    composed = _compose(module, load, seen, overrides)
+    composed = _compose(module, load, seen, overrides, tuple(vocabulary))
     unknown = [name for name in overrides.values if name not in overrides.reached]
     if unknown:
         header = _header(module)
@@ -76,7 +80,7 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
     return replace(composed, warnings=tuple(overrides.warnings))
 
 
-def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides) -> Composed:
+def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides, vocabulary: tuple = ()) -> Composed:
     header = _header(module)
     errors: list = []
     own = list(module.decls)
@@ -87,7 +91,7 @@ def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides) -> Com
         base_path = os.path.normpath(Path(module.file).parent / path)
         if base_path in seen or base_path == module.file:
             raise DiagnosticError([Diagnostic("E0416", span, {"path": path})])
-        base = _compose(_load(load, base_path, span), load, seen + (module.file,), overrides)
+        base = _compose(_load(load, base_path, span), load, seen + (module.file,), overrides, vocabulary)
         for d in own:
             if isinstance(d, ast.RuleDecl) and not d.assumption and d.name in overrides.live:
                 overrides.cut(d.name, d.span, "this definition")
@@ -95,7 +99,7 @@ def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides) -> Com
         extends = base_path
     else:
         decls = override(own, overrides, errors)
-    decls, amendments = amend(decls, errors, overrides)
+    decls, amendments = amend(decls, errors, overrides, vocabulary)
     for path, span in (header.conforms if header is not None else ()):
         guideline = _load(load, os.path.normpath(Path(module.file).parent / path), span)
         g_header = _header(guideline)
@@ -178,15 +182,20 @@ def merge(base: tuple, child: list) -> list:
     return kept + child
 
 
-def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tuple[list, list]:
+def amend(decls: list, errors: list, overrides: Overrides | None = None, vocabulary=()) -> tuple[list, list]:
     """Apply each `amend` to the definition it names: rules and assumptions get `expr op value`,
-    tables get it on every row's output; `=` replaces (and cuts an `--assume` of that name)."""
+    tables get it on every row's output; `=` replaces (and cuts an `--assume` of that name).
+    An amendment with a key, `add` or `remove` changes table rows (`amend_rows`); `vocabulary` (the
+    prelude's declarations) gives the members of the enumerations its key columns range over."""
     amendments = []
     out = [d for d in decls if not isinstance(d, ast.AmendDecl)]
     for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
+        if a.key is not None:
+            amendments.extend(_amend_rows(out, a, errors, amend_rows.domains(out, vocabulary)))
+            continue
         targets = [i for i, d in enumerate(out) if isinstance(d, (ast.RuleDecl, ast.TableDecl)) and d.name == a.target]
         if not targets:
-            errors.append(Diagnostic("E0418", a.target_span, {"name": a.target}))
+            errors.append(_unknown_target(a, decls))
             continue
         cuts = a.op == "=" and overrides is not None and a.target in overrides.live
         if cuts:
@@ -204,6 +213,84 @@ def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tupl
                 default = replace(d.default, output=_apply(d.default.output, a)) if d.default else None
                 out[i] = replace(d, rows=rows, default=default)
     return out, amendments
+
+
+def _unknown_target(a: ast.AmendDecl, decls) -> Diagnostic:
+    extends = any(isinstance(d, ast.PolicyHeader) and d.extends is not None for d in decls)
+    hint = "an amendment changes a definition of this policy or of the one it extends" if extends else (
+        "this policy extends no other: name the policy it changes in its header, e.g. "
+        "`policy \"改革后\" { extends \"base.pol\" in force from 2024-01-01 }`")
+    return Diagnostic("E0418", a.target_span, {"name": a.target, "hint": hint})
+
+
+def _amend_rows(out: list, a: ast.AmendDecl, errors: list, domains: dict) -> list:
+    """A row amendment on every version of the table it names; the Amendment records the rows touched."""
+    versions = [i for i, d in enumerate(out) if isinstance(d, ast.TableDecl) and d.name == a.target]
+    if not versions:
+        other = next((d for d in out if isinstance(d, NAMED) and getattr(d, "name", None) == a.target), None)
+        if other is None:
+            errors.append(_unknown_target(a, out))
+        else:
+            rule = "an assumption" if getattr(other, "assumption", False) else (
+                "an output" if getattr(other, "is_output", False) else "a rule")
+            kind = {ast.RuleDecl: rule,
+                    ast.BracketsDecl: "a brackets block", ast.AccumulatorDecl: "an accumulator",
+                    ast.InputDecl: "an input", ast.EnumDecl: "an enumeration"}.get(type(other), "not a table")
+            verb = {"add": "add a row to", "remove": "remove rows of"}.get(a.op, "amend rows of")
+            errors.append(Diagnostic("E0432", a.key_span or a.span, {"name": a.target, "kind": kind, "verb": verb}))
+        return []
+    first = out[versions[0]]
+    if len(a.key) != len(first.columns):
+        columns = ", ".join(amend_rows.expr_text(c) for c in first.columns)
+        errors.append(Diagnostic("E0431", a.key_span or a.span, {
+            "name": a.target, "given": len(a.key), "count": len(first.columns), "columns": columns,
+            "example": ", ".join(["_"] * len(first.columns))}))
+        return []
+    for j, (c, col) in enumerate(zip(a.key, first.columns)):
+        v = c.values[0] if c.kind == "eq" else None
+        if isinstance(v, ast.BinOp) and v.op in ("==", "!=", "<", "<=", ">", ">="):
+            fix = [amend_rows.cell_text(k) for k in a.key]
+            fix[j] = amend_rows.expr_text(v.right) if v.op == "==" else f"{v.op} {amend_rows.expr_text(v.right)}"
+            errors.append(Diagnostic("E0433", c.span, {"cell": amend_rows.expr_text(v), "name": a.target,
+                                                       "column": amend_rows.expr_text(col), "fix": ", ".join(fix)}))
+            return []
+    touched, reached, missed = [], False, None
+    for i in versions:
+        table = out[i]
+        grid = amend_rows.Grid(table, (a.key,), domains)
+        if a.op == "add":
+            new, problem = amend_rows.add_row(table, a, grid)
+            if problem is not None:
+                code, row, point = problem
+                errors.append(amend_rows.problem_diagnostic(code, a, table, row, point))
+                return []
+            changed = [amend_rows.RowChange("add", a.row.span)]
+            touched.extend(changed)
+        elif a.op == "remove":
+            new, changed = amend_rows.remove_rows(table, a, grid)
+            touched.extend(changed)
+        else:
+            new, changed, problem = amend_rows.change_rows(table, a, grid, _apply)
+            if problem is not None:
+                row, point = problem
+                found = amend_rows.problem_diagnostic("E0434" if row is not None else "E0439", a, table, row, point)
+                if changed:
+                    errors.append(found)
+                    return []
+                missed = missed or found  # a version without rows of the key keeps its rows, unless no version has any
+            touched.extend(changed)
+        reached = reached or bool(changed)
+        out[i] = new
+    if not reached and missed is not None:
+        errors.append(missed)
+        return []
+    if not reached:
+        errors.append(Diagnostic("E0430", a.key_span or a.span, {
+            "name": a.target, "key": amend_rows.cells_text(a.key),
+            "rows": amend_rows.rows_listing([out[i] for i in versions])}))
+        return []
+    return [Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, out[versions[0]].span,
+                      key=a.key, rows=tuple(touched))]
 
 
 def _apply(expr: ast.Expr, a: ast.AmendDecl) -> ast.Expr:

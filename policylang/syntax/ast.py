@@ -196,15 +196,21 @@ class RuleDecl:
 
 @dataclass(frozen=True)
 class AmendDecl:
-    """A change to a definition inherited through `extends`."""
+    """A change to a definition inherited through `extends`.
+
+    With `key` (cells, as a table row writes them) it changes only the table rows within the key;
+    `op` "add" inserts `row`, "remove" drops the rows within the key (`value` is then None)."""
 
     target: str
     target_span: Span
-    op: str  # + - * =
-    value: Expr
+    op: str  # + - * = | add | remove
+    value: Expr | None
     clause: str | None
     doc: str | None
     span: Span
+    key: tuple | None = None  # Cells naming table rows; None: the whole definition
+    key_span: Span | None = None
+    row: "Row | None" = None  # the row `add` inserts
 
 
 @dataclass(frozen=True)

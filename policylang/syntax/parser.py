@@ -121,6 +121,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, last: bool = 
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         span = Span(file, line, col, line, col + 1)
+        amended = _amend_diagnostic(text, "CHAR", char, expected or getattr(exc, "allowed", None) or set(), span)
+        if amended is not None:
+            return amended
         return Diagnostic("E0101", span, {"char": char, "hint": _char_hint(char, text, exc.pos_in_stream)})
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         lines = text.rstrip().split("\n")
@@ -135,9 +138,49 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, last: bool = 
     tok = exc.token
     end_col = getattr(tok, "end_column", None) or col + len(str(tok))
     span = Span(file, line, col, getattr(tok, "end_line", line) or line, end_col)
+    amended = _amend_diagnostic(text, tok.type, str(tok), expected, span)
+    if amended is not None:
+        return amended
     found = f"`{tok}`" if tok.type not in ("$END",) else "end of file"
     return Diagnostic("E0102", span, {"found": found, "expected": _describe(expected),
                                       "hint": _token_hint(tok, expected, text[:tok.start_pos])})
+
+
+_AMEND = re.compile(r"\s*amend\s+([^\W\d]\w*)\s*(.*)", re.S)
+_AMEND_OP = re.compile(r"\+=|-=|\*=|(?<![=!<>])=(?!=)")
+_AMEND_VERBS = {"delete", "del", "drop", "insert", "append", "replace", "set", "update", "change", "modify",
+                "删除", "新增", "增加", "替换", "修改"}
+
+
+def _amend_diagnostic(text: str, kind: str, found: str, expected, span: Span) -> Diagnostic | None:
+    """A message for the ways authors write a row amendment that the grammar does not take
+    (`amend T[二级]`, `amend T.二级`, `amend T 二级`, `amend T where …`, `add (…)`, `remove …`)."""
+    m = _AMEND.match(text)
+    if m is None:
+        return None
+    name, rest = m.group(1), m.group(2).split("\n")[0]
+    described = {TOKEN_NAMES.get(n) or _terminal_text(n) for n in expected}
+    after_name = "`add`" in described  # the parser stands just after `amend NAME`
+    if after_name and found == "where":
+        return Diagnostic("E0121", span, {"name": name})
+    if after_name and found in _AMEND_VERBS:
+        return Diagnostic("E0124", span, {"name": name, "word": found})
+    if after_name and (found in ("[", ".") or kind == "NAME"):
+        op = _AMEND_OP.search(rest)
+        key = rest[:op.start()] if op else rest
+        key = re.sub(r"\]\s*\[", ", ", key).strip(" \t.[]") or "二级"
+        return Diagnostic("E0120", span, {"name": name, "found": found, "key": key,
+                                          "op": op.group(0) if op else "+="})
+    words = rest.split(None, 1)
+    if words[:1] == ["add"] and len(words) > 1 and words[1].startswith("(") and found == "," and "`)`" in described:
+        inner = words[1][1:].split(")")[0]
+        return Diagnostic("E0122", span, {"name": name, "cells": inner.strip()})
+    if words[:1] == ["remove"] and "`(`" in described and kind != "LPAR":
+        cells = re.split(r"\s(?:clause)\s|\"", words[1] if len(words) > 1 else "")[0].strip() or "二级, _"
+        return Diagnostic("E0123", span, {"name": name, "cells": cells})
+    if "`+=`" in described and kind in ("RATE", "POINTS", "MONEY", "NUMBER", "NAME", "ADD_OP", "MUL_OP"):
+        return Diagnostic("E0125", span, {"name": name})
+    return None
 
 
 def _char_hint(char: str, text: str, pos: int) -> str:
@@ -380,6 +423,27 @@ class _ToAst(Transformer):
         return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
                              clause[1] if clause is not None else None,
                              _string(doc) if doc is not None else None, self._s(meta))
+
+    def amend_key(self, meta, c):
+        return ("key", tuple(c), self._s(meta))
+
+    def amend_rows(self, meta, c):
+        name, (_, key, key_span), op, value, clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), key=key, key_span=key_span)
+
+    def amend_add_row(self, meta, c):
+        name, row, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), "add", row.output, row.clause,
+                             _string(doc) if doc is not None else None, self._s(meta),
+                             key=row.cells, key_span=row.span, row=row)
+
+    def amend_remove_rows(self, meta, c):
+        name, (_, key, key_span), clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), "remove", None,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), key=key, key_span=key_span)
 
     def policy_decl(self, meta, c):
         conforms = tuple(v for k, v in c[1:] if k == "conforms")
