@@ -71,7 +71,7 @@ output 统筹支付: money as hifp_pay = 政策范围内费用 × 自定比例
 def test_a_rate_outside_what_check_assumed_is_refused_at_the_edge(raw):
     """Before: 150% paid 1500.00 on a 1000.00 bill, -50% paid -500.00, while check proved 统筹支付 ≤ 政策范围内费用."""
     policy = _policy(RATE_POLICY)
-    with pytest.raises(ValueError, match="outside 0%..100%|decimal places"):
+    with pytest.raises(ValueError, match="outside 0%..100%|finer than 0.01%"):
         ClaimReader(policy).convert(policy.inputs["自定比例"], raw)
 
 
