@@ -82,7 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "property, or write `{name}` alone"),
     "E0314": ("`{name}` cannot be varied: it is not an input", "vary an input such as 机构级别 or 病种"),
     # structure (E04xx)
-    "E0440": ("input `{name}`: {problem}", "{hint}"),
+    "E0450": ("input `{name}`: {problem}", "{hint}"),
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
     "E0402": ("more than one `policy` header", "a file describes one policy"),
     "E0403": ("versions of `{name}` overlap on {date}", "give each version a `from` / `until` that does not overlap"),

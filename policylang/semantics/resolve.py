@@ -207,7 +207,7 @@ class Resolver:
         limits = LIMITS.get(t.name)
         if limits is None:
             if t != ERROR:
-                self.error("E0440", span, name=d.name, problem=f"a {t} input has no range",
+                self.error("E0450", span, name=d.name, problem=f"a {t} input has no range",
                            hint="a range narrows money, rate, points or number inputs")
             return None
         env = Env({}, {}, {}, {}, {}, {})
@@ -215,7 +215,7 @@ class Resolver:
         for node in (low_node, high_node):
             literal = node.operand if isinstance(node, ast.UnaryOp) else node
             if not isinstance(literal, ast.Literal):
-                self.error("E0440", node.span, name=d.name, problem="its range must be written with literals",
+                self.error("E0450", node.span, name=d.name, problem="its range must be written with literals",
                            hint=f"the claim edge checks it before any rule runs: e.g. `input {d.name}: "
                            f"{t} in {show(limits[0], t)}..{show(limits[1], t)}`")
                 return None
@@ -226,7 +226,7 @@ class Resolver:
             try:
                 bounds.append(constant(value))
             except ValueError:
-                self.error("E0440", node.span, name=d.name, problem="its range must be written with literals",
+                self.error("E0450", node.span, name=d.name, problem="its range must be written with literals",
                            hint=f"e.g. `input {d.name}: rate in 0%..100%`")
                 return None
         low, high = bounds
@@ -234,11 +234,11 @@ class Resolver:
             return None
         lowest, highest, _ = limits
         if low > high:
-            self.error("E0440", span, name=d.name, problem=f"the range starts at {show(low, t)}, above its end "
+            self.error("E0450", span, name=d.name, problem=f"the range starts at {show(low, t)}, above its end "
                        f"{show(high, t)}", hint="write the smaller bound first")
             return None
         if low < lowest or high > highest:
-            self.error("E0440", span, name=d.name, problem=f"the range leaves {show(lowest, t)}..{show(highest, t)}, "
+            self.error("E0450", span, name=d.name, problem=f"the range leaves {show(lowest, t)}..{show(highest, t)}, "
                        f"the range of every {t} input", hint="a declared range can only narrow it "
                        "(docs/claims.md, limits)")
             return None
