@@ -63,8 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "where the type is known"),
     "E0311": ("`round` applies to money, but `{name}` is {found}", "rates, points and numbers are exact; remove `round`"),
     "E0312": ("{what} cannot be {value} here", "{hint}"),
-    "E0313": ("`{side}.{name}` outside a property that compares two claims", "add `vary FIELD: A vs B` to the "
-              "property, or write `{name}` alone"),
+    "E0313": ("`{side}.{name}` outside a property that compares two claims", "add `vary FIELD: A vs B` (FIELD an "
+              "input or an accumulator) to the property, or write `{name}` alone"),
     "E0314": ("`{name}` cannot be varied: it is {what}", "{hint}"),
     "E0315": ("unknown name `{name}` after `vary`", "{hint}"),
     "E0316": ("`{side}.{name}` is the same in both claims: they differ only in {varied}",
