@@ -172,3 +172,18 @@ property "多花不会少报" {{
     prop = next(p for p in policy.properties if p.name == "多花不会少报")
     assert not prop.vary.accumulator and prop.vary.left.kind == prop.vary.right.kind == "any"
     assert result(rep, "多花不会少报").status == "proved"
+
+
+def test_a_when_that_relates_the_two_sides_does_not_break_the_branch_notes(tmp_path):
+    """`when left.X … right.X` says nothing of one claim: the branch notes' single claim used to evaluate it
+    with no sides and crashed the check (KeyError 'left', exit 70)."""
+    shaoxing = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    shaoxing = shaoxing.replace('conforms to "../guidelines/national-2023.pol"', "")
+    _, rep = checked(tmp_path, """
+property "基层不低于二级（在 when 中比较两边）" {
+  vary 机构级别: _ vs _
+  when left.机构级别 == 基层 and right.机构级别 == 二级 and 就诊类型 == 门诊慢特病
+  holds left.报销比例 >= right.报销比例
+}
+""", shaoxing)
+    assert result(rep, "基层不低于二级（在 when 中比较两边）").status == "proved"
