@@ -65,9 +65,10 @@ GOAL_NAMES = {"PL101": "lies in [0%, 100%]", "PL102": "lies in [0, 政策范围�
 @dataclass
 class Counterexample:
     claims: list  # typed claim dicts: one, or left and right
-    state: dict
+    state: dict  # the state before the (first) claim
     outcomes: list  # compiled evaluator's Outcome per claim
     detail: str
+    states: list = field(default_factory=list)  # one per claim when they start from different states, else empty
 
 
 @dataclass
@@ -128,6 +129,7 @@ class Goal:
     origin: str | None = None  # the guideline a conformance property comes from
     # branches a relational property's pairs should reach: (span, what, reached by a pair, reached by one claim)
     branches: list = field(default_factory=list)
+    own_states: bool = False  # the runs start from different states (a `vary` over an accumulator): replay gets them
 
 
 class Checker:
@@ -508,32 +510,41 @@ class Checker:
         left = self.new_run("L:")
         runs = [("claim", left)]
         conds = self.base(left)
-        if prop.vary is not None:
-            shared = {n: v for n, v in _shared(left).items() if n != prop.vary.input}
+        vary = prop.vary
+        if vary is not None:
+            # Two claims equal but in one input, from one state; or one claim (every input shared) from two
+            # states equal but in one accumulator. Each side is a claim of its own: valid, in scope, its
+            # state reachable (base here; reachable() and whole counts in solve(), for every run).
+            shared = {n: v for n, v in _shared(left).items() if vary.accumulator or n != vary.input}
             right = self.new_run("R:", state=left.shared_state(), shared=shared)
+            if vary.accumulator:
+                right.own_state(vary.input)
             left.sides = right.sides = {"left": left, "right": right}
             runs = [("left", left), ("right", right)]
-            inp = self.p.inputs[prop.vary.input]
             conds += self.base(right)[len(right.domain):] + right.domain
-            conds += [cell_match(self.enc, prop.vary.left, left.inputs[inp.name], inp.type),
-                      cell_match(self.enc, prop.vary.right, right.inputs[inp.name], inp.type)]
-            if inp.optional:
-                conds += [left.present[inp.name], right.present[inp.name]]
+            t = vary.type or self.p.inputs[vary.input].type
+            conds += [cell_match(self.enc, vary.left, self.varied(left, vary), t),
+                      cell_match(self.enc, vary.right, self.varied(right, vary), t)]
+            if not vary.accumulator and self.p.inputs[vary.input].optional:
+                conds += [left.present[vary.input], right.present[vary.input]]
         if prop.when is not None:
             when = left.expr(prop.when)
             conds += [z3.Not(when.na), when.v]
         holds = left.expr(prop.holds)
         violation = z3.And(*conds, z3.Not(holds.na), z3.Not(holds.v))
 
-        def replay(claims, state, outcomes, values):
+        def replay(claims, state, outcomes, values, states=None):
             interp = self.interpreter
+            states = states or [state] * len(claims)
             sides = None
             if len(claims) == 2:
-                sides = {"left": interp.run(claims[0], state), "right": interp.run(claims[1], state)}
+                sides = {"left": interp.run(claims[0], states[0]), "right": interp.run(claims[1], states[1])}
             when_ok = prop.when is None or interp.holds(prop.when, claims[0], state, sides) is True
             result = interp.holds(prop.holds, claims[0], state, sides)
-            names = sorted({n.ref.name if isinstance(n, ir.Side) else n.name for n in _refs(prop.holds)})
-            detail = "; ".join(self.describe(n, claims, state, values) for n in names)
+            names = {n.ref.name if isinstance(n, ir.Side) else n.name for n in _refs(prop.holds)}
+            if vary is not None and vary.accumulator:
+                names.add(vary.input)  # what the two states differ in, though `holds` may not read it
+            detail = "; ".join(self.describe(n, claims, state, values, states) for n in sorted(names))
             return when_ok and result is False, detail
 
         reads = {n.name for n in _refs(prop.holds) if isinstance(n, ir.RuleRef)}
@@ -548,7 +559,11 @@ class Checker:
         branches = self.branches(prop, left, runs[-1][1]) if prop.vary is not None else []
         return Goal("PL401", prop.name, prop.span, runs, z3.And(violation), replay,
                     fact=fact if prop.vary is None else None, premise=z3.And(*conds), concluded=z3.Not(holds.na),
-                    origin=prop.origin, branches=branches)
+                    origin=prop.origin, branches=branches, own_states=vary is not None and vary.accumulator)
+
+    def varied(self, run: Run, vary: ir.Vary):
+        """The varied input's or accumulator's value in one run."""
+        return run.state[vary.input] if vary.accumulator else run.inputs[vary.input]
 
     def branches(self, prop: ir.Property, left: Run, right: Run) -> list:
         """Each outcome of each `if` that the varied input decides, in the rules the property reads:
@@ -566,11 +581,15 @@ class Checker:
         if not ifs:
             return []
         alone = self.new_run("b:")
-        when = alone.expr(prop.when) if prop.when is not None else None
-        inp = self.p.inputs[varied]
-        one_side = z3.Or(cell_match(self.enc, prop.vary.left, alone.inputs[varied], inp.type),
-                         cell_match(self.enc, prop.vary.right, alone.inputs[varied], inp.type))  # a claim either side could be
-        premise = [*self.base(alone), *self.reachable(alone), one_side, *([z3.Not(when.na), when.v] if when else [])]
+        # what `when` says of one claim: the parts that relate the two sides (left.X < right.X) say nothing of it
+        plain = [c for c in _conjuncts(prop.when) if not any(isinstance(n, ir.Side) for n in _refs(c))] \
+            if prop.when is not None else []
+        whens = [alone.expr(c) for c in plain]
+        t = prop.vary.type or self.p.inputs[varied].type
+        one_side = z3.Or(cell_match(self.enc, prop.vary.left, self.varied(alone, prop.vary), t),
+                         cell_match(self.enc, prop.vary.right, self.varied(alone, prop.vary), t))  # either side
+        premise = [*self.base(alone), *self.reachable(alone), one_side,
+                   *[z3.And(z3.Not(w.na), w.v) for w in whens]]
         used = {id(run): self.used(run, roots) for run in (left, right, alone)}
 
         def taken(run, name, node, path, outcome):
@@ -621,18 +640,20 @@ class Checker:
         return [n for n in self.p.rules if n in found]
 
     def decided_by(self, e, inp: str) -> bool:
-        """Whether an expression reads an input, directly or through the rules and brackets it reads."""
-        return any((isinstance(n, ir.InputRef) and n.name == inp)
+        """Whether an expression reads an input (or an accumulator), directly or through the rules and brackets
+        it reads."""
+        return any((isinstance(n, (ir.InputRef, ir.AccRef)) and n.name == inp)
                    or (isinstance(n, ir.RuleRef) and self.reads(n.name, inp)) for n in self._nodes(e))
 
-    def describe(self, name: str, claims: list, state: dict, values: list) -> str:
-        """A name's value in each claim of a counterexample: a rule, an input or an accumulator."""
+    def describe(self, name: str, claims: list, state: dict, values: list, states: list | None = None) -> str:
+        """A name's value in each claim of a counterexample: a rule, an input or an accumulator (each claim's
+        state before it)."""
         if name in self.p.rules:
             t, shown = self.p.rules[name].type, [v.get(name) for v in values]
         elif name in self.p.inputs:
             t, shown = self.p.inputs[name].type, [c.get(name, NotApplicable("not given")) for c in claims]
         else:
-            t, shown = self.p.accumulators[name].type, [state.get(name)] * len(claims)
+            t, shown = self.p.accumulators[name].type, [s.get(name) for s in (states or [state] * len(claims))]
         return f"{name} = {' vs '.join(show(v, t) for v in shown)}"
 
     # ------------------------------------------------------------------ replays
@@ -742,12 +763,13 @@ class Checker:
         """
         amounts = [n for _, run in goal.runs for name, (n, scale) in run.scaled.items()
                    if scale == 100 and self.p.inputs[name].type == ir.MONEY]
-        amounts += [n for _, run in goal.runs[:1] for n, scale in run.state_scaled.values() if scale == 100]
+        states = _state_atoms(goal)  # each state's year-to-date once: two runs share all of it, or all but one
+        amounts += [n for n, scale in states if scale == 100]
         if not amounts:
             return None
         absent = [z3.Not(present) for _, run in goal.runs for present in run.present.values() if present is not None]
         # a year-to-date below 0 is a state no claim sequence reaches unless the goal is about exactly that
-        nonneg = [n >= 0 for _, run in goal.runs[:1] for n, _ in run.state_scaled.values()]
+        nonneg = [n >= 0 for n, _ in states]
         # and amounts within 10 万元: the solver's first answer sits on the search bounds (a vertex)
         modest = [z3.And(n >= -SMALL_FEN, n <= SMALL_FEN) for n in amounts]
         hundreds = [n % 10000 == 0 for n in amounts]
@@ -795,21 +817,22 @@ class Checker:
     def counterexample(self, goal: Goal, model) -> "Counterexample | list":
         """The model as typed claims, replayed; the bare claims if the replay does not show the violation."""
         claims = [read_claim(run, model) for _, run in goal.runs]
-        first = goal.runs[0][1]
-        state = {name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
-                 for name, (n, scale) in first.state_scaled.items()}
+        states = [{name: Decimal(model.eval(n, model_completion=True).as_long()) / scale
+                   for name, (n, scale) in run.state_scaled.items()} for _, run in goal.runs]
+        state = states[0]
         outcomes, values = [], []
-        for claim in claims:
-            outcome = self.compiled(claim, state)
-            reference, all_values = self.interpreter.evaluate_all(claim, state)
+        for claim, before in zip(claims, states):
+            outcome = self.compiled(claim, before)
+            reference, all_values = self.interpreter.evaluate_all(claim, before)
             if outcome != reference:
                 return claims
             outcomes.append(outcome)
             values.append(all_values)
-        violated, detail = goal.replay(claims, state, outcomes, values)
+        own = goal.own_states and any(s != state for s in states)
+        violated, detail = goal.replay(claims, state, outcomes, values, *([states] if goal.own_states else []))
         if not violated:
             return claims
-        return Counterexample(claims, state, outcomes, detail)
+        return Counterexample(claims, state, outcomes, detail, states if own else [])
 
     # ------------------------------------------------------------------ shadowed rows
     def shadowed_rows(self) -> list:
@@ -863,6 +886,22 @@ def _refs(e):
     for node in walk(e):
         if isinstance(node, (ir.InputRef, ir.RuleRef, ir.AccRef, ir.Side)):
             yield node
+
+
+def _state_atoms(goal: Goal) -> list:
+    """(scaled Int, scale) of each year-to-date the goal's runs start from, each once."""
+    atoms = {}
+    for _, run in goal.runs:
+        for n, scale in run.state_scaled.values():
+            atoms.setdefault(n.get_id(), (n, scale))
+    return list(atoms.values())
+
+
+def _conjuncts(e) -> list:
+    """The parts of an `and` chain."""
+    if isinstance(e, ir.Logic) and e.op == "and":
+        return [*_conjuncts(e.left), *_conjuncts(e.right)]
+    return [e]
 
 
 def _shared(run: Run) -> dict:

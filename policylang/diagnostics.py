@@ -78,9 +78,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "where the type is known"),
     "E0311": ("`round` applies to money, but `{name}` is {found}", "rates, points and numbers are exact; remove `round`"),
     "E0312": ("{what} cannot be {value} here", "{hint}"),
-    "E0313": ("`{side}.{name}` outside a property that compares two claims", "add `vary FIELD: A vs B` to the "
-              "property, or write `{name}` alone"),
-    "E0314": ("`{name}` cannot be varied: it is not an input", "vary an input such as 机构级别 or 病种"),
+    "E0313": ("`{side}.{name}` outside a property that compares two claims", "add `vary FIELD: A vs B` (FIELD an "
+              "input or an accumulator) to the property, or write `{name}` alone"),
+    "E0314": ("`{name}` cannot be varied: it is {what}", "{hint}"),
+    "E0315": ("unknown name `{name}` after `vary`", "{hint}"),
+    "E0316": ("`{side}.{name}` is the same in both claims: they differ only in {varied}",
+              "write `{name}` alone, or `vary {name}` to compare two values of it"),
+    "E0317": ("a cell of `vary {name}` must be {expected}, found {found}", "{hint}"),
+    "E0318": ("`{side}.{name}` cannot be read on one side: `{name}` is {what}", "{hint}"),
     # structure (E04xx)
     "E0450": ("input `{name}`: {problem}", "{hint}"),
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),

@@ -371,12 +371,15 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Vary:
-    """The one input in which the two claims of a relational property differ."""
+    """The one input, or accumulator of the state before the claim, in which the two claims of a relational
+    property differ. Written without cells (the relation is in `when`), both cells are `_`."""
 
-    input: str
+    input: str  # the varied name: an input, or an accumulator when `accumulator` is set
     left: Cell
     right: Cell
     span: Span
+    accumulator: bool = False  # the claims are equal; their states differ in this accumulator only
+    type: Type | None = None  # the varied input's or accumulator's type
 
 
 @dataclass(frozen=True)
@@ -384,7 +387,8 @@ class Property:
     """Must hold for every valid claim in scope and every reachable state of the year.
 
     A property whose `holds` reads only accumulators is an invariant of the year's state and
-    is proved by induction; one with `vary` compares two claims equal but in one input.
+    is proved by induction; one with `vary` compares two claims equal but in one input, or one
+    claim from two states equal but in one accumulator.
     """
 
     name: str

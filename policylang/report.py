@@ -92,27 +92,42 @@ def finding_text(policy: ir.Policy, r: Result, sources: SourceCache) -> list:
     ce = r.counterexample
     if ce is None:
         return out
-    if len(ce.claims) > 1:
-        out.append("  counterexample: two claims from the same state (paste each into its own example block):")
-    elif ce.claims:
-        out.append("  counterexample (paste into an example block):")
+    if ce.states:
+        out.append("  counterexample: one claim from two states (paste each state with its claim into its own "
+                   "example block):")
+        for role, claim, state in zip(roles(r), ce.claims, ce.states):
+            out.append(f"    {state_syntax(policy.accumulators, state)}   # {role}")
+            out.append(f"    {example_syntax(policy, claim)}   # {role}")
     else:
-        out.append("  counterexample:")
-    if ce.state:
-        out.append(f"    {state_syntax(policy.accumulators, ce.state)}")
-    for role, claim in zip(roles(r), ce.claims):
-        out.append(f"    {example_syntax(policy, claim)}" + (f"   # {role}" if role else ""))
+        if len(ce.claims) > 1:
+            out.append("  counterexample: two claims from the same state (paste each into its own example block):")
+        elif ce.claims:
+            out.append("  counterexample (paste into an example block):")
+        else:
+            out.append("  counterexample:")
+        if ce.state:
+            out.append(f"    {state_syntax(policy.accumulators, ce.state)}")
+        for role, claim in zip(roles(r), ce.claims):
+            out.append(f"    {example_syntax(policy, claim)}" + (f"   # {role}" if role else ""))
     if not ce.claims:
         return out
     out.append("  as JSON (policylang eval --claim):")
-    for role, claim in zip(roles(r), ce.claims):
-        data = {**claim_json(policy, claim), **({"state": {k: format_typed(v, policy.accumulators[k].type)
-                                                          for k, v in ce.state.items()}} if ce.state else {})}
+    for claim, state in zip(ce.claims, claim_states(ce)):
+        data = {**claim_json(policy, claim), **({"state": state_json(policy, state)} if state else {})}
         out.append(f"    {json.dumps(data, ensure_ascii=False)}")
     out.append("  replayed through the compiled evaluator:")
     for role, outcome in zip(roles(r), ce.outcomes):
         out.append(f"    {role + ': ' if role else ''}{outputs_text(policy, outcome)}")
     return out
+
+
+def claim_states(ce) -> list:
+    """The state each claim of a counterexample starts from: its own, or the one they share."""
+    return ce.states or [ce.state] * len(ce.claims)
+
+
+def state_json(policy: ir.Policy, state: dict) -> dict:
+    return {k: format_typed(v, policy.accumulators[k].type) for k, v in state.items()}
 
 
 def as_json(reports: list) -> str:
@@ -126,13 +141,15 @@ def as_json(reports: list) -> str:
                     "seconds": round(r.seconds, 4), "notes": r.notes}
             if r.counterexample:
                 ce = r.counterexample
-                state = {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()}
                 item["counterexample"] = {
-                    "claims": [{**claim_json(policy, c), **({"state": state} if state else {})} for c in ce.claims],
-                    "state": {k: format_typed(v, policy.accumulators[k].type) for k, v in ce.state.items()},
+                    "claims": [{**claim_json(policy, c), **({"state": state_json(policy, s)} if s else {})}
+                               for c, s in zip(ce.claims, claim_states(ce))],
+                    "state": state_json(policy, ce.state),
                     "outputs": [{n: _plain(v, policy.rules[n].type) for n, v in o.outputs.items()}
                                 if o.applicable else {"not_applicable": o.reason} for o in ce.outcomes],
                     "examples": [example_syntax(policy, c) for c in ce.claims]}
+                if ce.states:  # the claims start from different states (a `vary` over an accumulator)
+                    item["counterexample"]["states"] = [state_json(policy, s) for s in ce.states]
             items.append(item)
         data.append({"policy": policy.file, "results": items})
     return json.dumps(data, ensure_ascii=False, indent=2)
@@ -160,9 +177,14 @@ def sarif(reports: list) -> str:
             message = f"{r.name}: {r.message}" if r.message else r.name
             if r.counterexample:
                 ce = r.counterexample
-                claims = "; ".join(example_syntax(report.policy, c) for c in ce.claims)
-                state = f"{state_syntax(report.policy.accumulators, ce.state)} " if ce.state else ""
-                message += f" — counterexample: {state}{claims}"
+                if ce.states:
+                    message += " — counterexample: " + "; ".join(
+                        f"{role}: {state_syntax(report.policy.accumulators, s)} {example_syntax(report.policy, c)}"
+                        for role, c, s in zip(roles(r), ce.claims, ce.states))
+                else:
+                    claims = "; ".join(example_syntax(report.policy, c) for c in ce.claims)
+                    state = f"{state_syntax(report.policy.accumulators, ce.state)} " if ce.state else ""
+                    message += f" — counterexample: {state}{claims}"
             results.append({
                 "ruleId": r.rule,
                 "ruleIndex": list(RULES).index(r.rule),

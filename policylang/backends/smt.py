@@ -180,16 +180,25 @@ class Run:
         """The year-to-date before the claim: scaled integers, bounded; that they are never negative
         is an invariant the checker proves (PL104) before it assumes it."""
         state, scaled = {}, {}
-        for name, acc in self.p.accumulators.items():
-            n = z3.Int(f"{prefix}state:{name}")
-            largest, scale = state_scaled(acc)  # the claim edge refuses a state outside it (domains.py)
-            scaled[name] = (n, scale)
-            self.domain += [n >= -largest, n <= largest]
-            state[name] = z3.ToReal(n) / scale
+        for name in self.p.accumulators:
+            state[name], scaled[name] = self.state_symbol(prefix, name)
         return state, scaled
+
+    def state_symbol(self, prefix: str, name: str) -> tuple:
+        """One accumulator's year-to-date before the claim (its value, its scaled Int), bounded."""
+        n = z3.Int(f"{prefix}state:{name}")
+        largest, scale = state_scaled(self.p.accumulators[name])  # the claim edge refuses a state outside it
+        self.domain += [n >= -largest, n <= largest]
+        return z3.ToReal(n) / scale, (n, scale)
 
     def shared_state(self) -> tuple[dict, dict]:
         return self.state, self.state_scaled
+
+    def own_state(self, name: str) -> None:
+        """This claim's own year-to-date of one accumulator, every other one still shared: the right side
+        of a property that varies an accumulator. Call it before encoding anything of the claim."""
+        self.state, self.state_scaled = dict(self.state), dict(self.state_scaled)
+        self.state[name], self.state_scaled[name] = self.state_symbol(self.prefix, name)
 
     # ---- the claim
     def applicable(self):

@@ -51,9 +51,12 @@ class Checks:
 def property_words(policy: ir.Policy, p: ir.Property) -> str:
     parts = []
     if p.vary is not None:
-        t = policy.inputs[p.vary.input].type
-        parts.append(f"比较只有{p.vary.input}不同的两笔就诊（左：{prose.cell_text(p.vary.left, t)}；"
-                     f"右：{prose.cell_text(p.vary.right, t)}）")
+        t = p.vary.type or policy.inputs[p.vary.input].type
+        cells = "" if p.vary.left.kind == p.vary.right.kind == "any" else \
+            f"（左：{prose.cell_text(p.vary.left, t)}；右：{prose.cell_text(p.vary.right, t)}）"
+        compared = f"同一笔就诊在只有就诊前{p.vary.input}不同的两种年度累计下" if p.vary.accumulator else \
+            f"只有{p.vary.input}不同的两笔就诊"
+        parts.append(f"比较{compared}{cells}")
     if p.when is not None:
         parts.append(f"当{prose.condition(p.when)}时")
     parts.append(prose.condition(p.holds))
@@ -112,7 +115,10 @@ def _counterexample(policy: ir.Policy, result) -> Counterexample:
             outputs = [("不适用", outcome.reason)]
         else:
             outputs = [(n, values.show(v, policy.rules[n].type)) for n, v in outcome.outputs.items()]
-        claims.append((ROLES.get(role, role), inputs, outputs))
-    state = [(n, values.show(v, policy.accumulators[n].type)) for n, v in ce.state.items()
-             if n in policy.accumulators]
+        # a claim's own year-to-date where the claims start from different states (a `vary` over an accumulator)
+        own = [(f"就诊前{n}", values.show(v, policy.accumulators[n].type)) for n, v in ce.states[i].items()
+               if any(other.get(n) != v for other in ce.states)] if ce.states else []
+        claims.append((ROLES.get(role, role), own + inputs, outputs))
+    shared = [n for n in ce.state if all(other.get(n) == ce.state[n] for other in ce.states)]
+    state = [(n, values.show(ce.state[n], policy.accumulators[n].type)) for n in shared if n in policy.accumulators]
     return Counterexample(state, claims, ce.detail)

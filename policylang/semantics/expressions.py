@@ -58,6 +58,7 @@ class ExprChecker:
         self.expanding: set = set()  # tables whose column expressions are being checked
         self.depth = 0
         self.too_deep = False
+        self.sides_seen: set = set()  # names read after left./right. ("" outside a vary), each slip reported once
 
     def error(self, code: str, span: Span, **args):
         self.errors.append(Diagnostic(code, span, args))
@@ -95,16 +96,29 @@ class ExprChecker:
         return ir.Const(node.value, kind, node.span)
 
     allow_sides = False  # left./right. are allowed only inside a relational property
+    varied: str | None = None  # what the property's `vary` names, when that is valid (the rest is shared)
 
     def _SideName(self, node: ast.SideName, expected):
+        """left.X / right.X. One slip is one error: `left.X >= right.X` names X twice but is reported once."""
+        seen = self.sides_seen
+        repeated = node.name in seen or (not self.allow_sides and "" in seen)
+        seen.add(node.name if self.allow_sides else "")
         if not self.allow_sides:
-            self.error("E0313", node.span, side=node.side, name=node.name)
+            if not repeated:
+                self.error("E0313", node.span, side=node.side, name=node.name)
             return ir.Const(None, ERROR, node.span)
+        before = len(self.errors)
         inner = self._Name(ast.Name(node.name, node.span), expected)
+        if repeated:
+            del self.errors[before:]
         if not isinstance(inner, (ir.InputRef, ir.RuleRef, ir.AccRef)):
-            if inner.type != ERROR:
-                self.error("E0201", node.span, name=node.name, hint="after left. or right. name an input, a rule "
-                                                                    "or an accumulator")
+            if inner.type != ERROR and not repeated:
+                what, hint = _not_on_one_side(node.name, inner, self.env)
+                self.error("E0318", node.span, side=node.side, name=node.name, what=what, hint=hint)
+            return ir.Const(None, ERROR, node.span)
+        if self.varied is not None and isinstance(inner, (ir.InputRef, ir.AccRef)) and inner.name != self.varied:
+            if not repeated:
+                self.error("E0316", node.span, side=node.side, name=node.name, varied=self.varied)
             return ir.Const(None, ERROR, node.span)
         return ir.Side(node.side, inner, inner.type, node.span)
 
@@ -390,6 +404,20 @@ def mismatch_hint(expected: ir.Type, found: ir.Type, node) -> str:
     if expected == ir.MONEY and found == ir.RATE:
         return "a rate is not money; multiply it by an amount: 政策范围内费用 × 65%"
     return ""
+
+
+def _not_on_one_side(name: str, node: ir.Expr, env: Env) -> tuple[str, str]:
+    """What a name after left./right. is when it is no input, rule or accumulator, and what to write instead."""
+    if isinstance(node, (ir.TableRef, ir.BracketsRef)):
+        kind = "table" if isinstance(node, ir.TableRef) else "brackets block"
+        return (f"a {kind}", f"after `left.` or `right.` name an input, a rule or an accumulator: give the {kind}'s "
+                f"value a rule (`rule X: … = {name}`) and compare `left.X`")
+    if isinstance(node, ir.Const) and node.type.name == "enum":
+        fields = [n for n, i in env.inputs.items() if i.type == node.type]
+        field = fields[0] if fields else node.type.enum
+        return (f"a member of {node.type.enum}",
+                f"compare the field that holds it on one side: `left.{field} == {name}`")
+    return "not a value of a claim", "after `left.` or `right.` name an input, a rule or an accumulator"
 
 
 def unknown_name_hint(name: str, env: Env) -> str:

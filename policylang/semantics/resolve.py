@@ -13,7 +13,8 @@ from policylang import ir
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from policylang.domains import LIMITS, show
 from policylang.platform import OUTPUT_NAMES
-from policylang.semantics.expressions import ERROR, Env, ExprChecker, constant, unknown_name_hint
+from policylang.semantics.expressions import (ERROR, Env, ExprChecker, constant, describe, mismatch_hint,
+                                              unknown_name_hint)
 from policylang.syntax import ast
 
 PER_WHO = ("person", "个人", "每人")
@@ -120,6 +121,7 @@ class Resolver:
                 for n, i in inputs.items()}
         examples = tuple(self.example(e, used, rules, accumulators) for e in by_kind[ast.ExampleDecl])
         constraints = tuple(self.constraint(c) for c in by_kind[ast.ConstraintDecl])
+        self.defs = (rules, tables, brackets)  # what a `vary` over a rule can vary instead (E0314's hint)
         properties = tuple(self.property(p, inputs) for p in by_kind[ast.PropertyDecl])
         property_names: dict = {}
         for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
@@ -496,18 +498,90 @@ class Resolver:
 
     def property(self, d: ast.PropertyDecl, inputs) -> ir.Property:
         checker = self.checker()
-        vary = None
-        if d.vary is not None:
-            inp = inputs.get(d.vary.field)
-            if inp is None:
-                self.error("E0314", d.vary.field_span, name=d.vary.field)
-            else:
-                vary = ir.Vary(inp.name, self.cell(checker, d.vary.left, inp.type),
-                               self.cell(checker, d.vary.right, inp.type), d.vary.span)
-        checker.allow_sides = vary is not None
+        vary = self.vary(checker, d.vary, inputs) if d.vary is not None else None
+        # A `vary` that names something else is one error: left./right. still read their claim, so
+        # `holds left.X >= right.X` does not add an error of its own for each side.
+        checker.allow_sides = d.vary is not None
+        checker.varied = vary.input if vary is not None else None
         when = checker.condition(d.when) if d.when is not None else None
         holds = checker.condition(d.holds)
         return ir.Property(d.name, d.clause, vary, when, holds, d.span, d.origin)
+
+    def vary(self, checker, d: ast.Vary, inputs) -> ir.Vary | None:
+        """What two claims of a relational property differ in: an input (two claims), or an accumulator
+        (one claim from two states of the year). Cells left out mean any value on either side."""
+        name = d.field
+        if name in inputs:
+            t, accumulator = inputs[name].type, False
+        elif name in self.env.accumulators:
+            t, accumulator = self.env.accumulators[name], True
+        else:
+            self.not_variable(d, inputs)
+            return None
+        if t == ERROR:
+            return None  # the accumulator's type is already reported
+        left, right = (self.vary_cell(checker, c, t, name) if c is not None else ir.Cell("any", None, (), d.field_span)
+                       for c in (d.left, d.right))
+        return ir.Vary(name, left, right, d.span, accumulator, t)
+
+    def vary_cell(self, checker, cell: ast.Cell, t: ir.Type, name: str) -> ir.Cell:
+        """A cell of `vary`: a value of the varied field, said so with the field's name when it is not."""
+        for node in cell.values:
+            if node is None:
+                continue
+            scratch: list = []
+            found = ExprChecker(self.env, scratch, self.ids).check(node, t).type
+            if not scratch and found not in (t, ERROR):
+                self.error("E0317", node.span, name=name, expected=describe_type(t), found=describe(found),
+                           hint=mismatch_hint(t, found, node) or cell_examples(t, self.env))
+                return ir.Cell("any", None, (), cell.span)
+        return self.cell(checker, cell, t)
+
+    def not_variable(self, d: ast.Vary, inputs) -> None:
+        """E0314 / E0315: what the name is, and what could be varied instead."""
+        env, name = self.env, d.field
+        own = [n for n in inputs if n in self._inputs_used or n not in self._prelude_inputs]
+        variable = [*own, *env.accumulators]
+        if name in env.rules or name in env.tables or name in env.brackets:
+            what = "a rule" if name in env.rules else "a table" if name in env.tables else "a brackets block"
+            reads = [n for n in self.reads(name) if n in inputs or n in env.accumulators]
+            hint = (f"its value follows from the claim and the year's state; vary what it reads: "
+                    f"{_listed(reads)}" if reads else
+                    f"it is the same for every claim; vary an input or an accumulator: {_listed(variable)}")
+            self.error("E0314", d.field_span, name=name, what=what, hint=hint)
+        elif name in env.members:
+            enum = env.members[name][0]
+            fields = [n for n, i in inputs.items() if i.type.name == "enum" and i.type.enum == enum]
+            field = next((f for f in fields if f in own), fields[0] if fields else enum)
+            self.error("E0314", d.field_span, name=name, what=f"a member of {enum}",
+                       hint=f"vary the input that holds it: `vary {field}: {name} vs …`")
+        else:
+            hint = did_you_mean(name, [*inputs, *env.accumulators])
+            hint = f"{hint} " if hint else ""
+            self.error("E0315", d.field_span, name=name,
+                       hint=f"{hint}vary an input or an accumulator: {_listed(variable)}")
+
+    def reads(self, name: str) -> list:
+        """The inputs and accumulators a rule, table or brackets block reads, itself or through others."""
+        rules, tables, brackets = self.defs
+        found, todo, seen = [], [name], set()
+        while todo:
+            current = todo.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in rules:
+                exprs = [v.expr for v in rules[current].versions]
+            elif current in tables:
+                exprs = list(tables[current].columns)
+            elif current in brackets:
+                b = brackets[current]
+                exprs = [b.on, *([b.cumulative] if b.cumulative is not None else [])]
+            else:
+                continue
+            for ref in (r for e in exprs for r in _names_read(e)):
+                (found if isinstance(ref, (ir.InputRef, ir.AccRef)) else todo).append(ref.name)
+        return list(dict.fromkeys(found))
 
     # ------------------------------------------------------------------ ordering
     def order(self, rules, deps, groups) -> list:
@@ -674,3 +748,41 @@ def _shape(node):
     return tuple((f, _shape(getattr(node, f)) if not isinstance(getattr(node, f), tuple)
                   else tuple(_shape(x) for x in getattr(node, f)))
                  for f in node.__dataclass_fields__ if f != "span")
+
+
+def _names_read(e):
+    """The references in an IR expression (inputs, rules, accumulators, tables, brackets), in order."""
+    if isinstance(e, (ir.InputRef, ir.RuleRef, ir.AccRef, ir.TableRef, ir.BracketsRef)):
+        yield e
+    if dataclasses.is_dataclass(e) and not isinstance(e, (ir.Type, Span)):
+        for f in dataclasses.fields(e):
+            value = getattr(e, f.name)
+            for child in (value if isinstance(value, tuple) else (value,)):
+                if dataclasses.is_dataclass(child):
+                    yield from _names_read(child)
+
+
+def _listed(names) -> str:
+    """a, b or c."""
+    names = list(names)
+    if len(names) < 2:
+        return names[0] if names else "none"
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def describe_type(t: ir.Type) -> str:
+    """A cell's expected type as E0317 names it: `a 机构级别 member`, `money`, `a number`."""
+    return f"a {t.enum} member" if t.name == "enum" else describe(t)
+
+
+def cell_examples(t: ir.Type, env: Env) -> str:
+    """What a cell of this type looks like, for E0317's hint."""
+    if t.name == "enum":
+        members = env.enums[t.enum].member_names()
+        return (f"write a member ({members[0]}), a set ({{{', '.join(members[:2])}}}), `not {{…}}` or `_` (any); "
+                f"members: {', '.join(members)}")
+    if t.name == "bool":
+        return "write true, false or `_` (any)"
+    low, high = {"money": ("0元", "1000元"), "rate": ("50%", "60%"), "points": ("0pp", "2pp"), "number": ("0", "1"),
+                 "date": ("2024-01-01", "2024-07-01")}.get(t.name, ("…", "…"))
+    return f"write a value ({high}), a comparison (>= {high}), a range ({low} .. {high}) or `_` (any)"

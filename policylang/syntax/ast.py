@@ -305,10 +305,12 @@ class ConstraintDecl:
 
 @dataclass(frozen=True)
 class Vary:
+    """`vary FIELD: LEFT vs RIGHT`; the cells are None when the property states the relation in `when`."""
+
     field: str
     field_span: Span
-    left: Cell
-    right: Cell
+    left: Cell | None
+    right: Cell | None
     span: Span
 
 
