@@ -24,7 +24,7 @@ from policylang.backends.interpreter import Interpreter, cell_matches
 from policylang.check import is_invariant
 from policylang.claims import typed_claim_errors
 from policylang.domains import domain
-from policylang.pipeline import load_policy
+from policylang.pipeline import load_policy, load_text
 from policylang.runtime import NotApplicable
 from strategies import money, person_year
 
@@ -55,7 +55,7 @@ def _holds(interp, prop, claim, state, sides=None) -> bool:
     return isinstance(result, NotApplicable) or result is True
 
 
-def _check_claim(policy, interp, claim, state, outcome, values):
+def _check_claim(policy, interp, claim, state, outcome, values, seen):
     for name, value in values.items():
         rule = policy.rules[name]
         if isinstance(value, NotApplicable) or value is None:
@@ -69,6 +69,18 @@ def _check_claim(policy, interp, claim, state, outcome, values):
             assert _holds(interp, prop, claim, outcome.state), f"{prop.name}: after {claim} from {state}"
         elif prop.vary is None:
             assert _holds(interp, prop, claim, state), f"{prop.name}: {claim}, state {state}"
+        elif prop.vary.accumulator:
+            # Two states equal but in one accumulator, each value one the year has reached (seen).
+            acc = prop.vary.input
+            values = sorted({s[acc] for s in seen if isinstance(s.get(acc), Decimal)})
+            for left, right in itertools.product(values, values):
+                if not (cell_matches(prop.vary.left, left) and cell_matches(prop.vary.right, right)):
+                    continue
+                pair = [{**state, acc: left}, {**state, acc: right}]
+                if not all(interp.evaluate(claim, s).applicable for s in pair):
+                    continue
+                sides = {"left": interp.run(claim, pair[0]), "right": interp.run(claim, pair[1])}
+                assert _holds(interp, prop, claim, pair[0], sides), f"{prop.name}: {claim}, states {pair}"
         else:
             inp = policy.inputs[prop.vary.input]
             now = claim.get(inp.name)
@@ -89,9 +101,14 @@ def test_no_random_valid_year_breaks_a_proved_property(name):
 
 
 def test_the_search_finds_a_known_false_property():
-    """The 1200 元 cap left out (tests/cli/cap-bypassed.pol, PL402 violated): the same search must break it."""
+    """绍兴 with the 1200 元 cap left out (as tests/cli/cap-bypassed.pol, where check finds PL402): the same
+    search, on the same example claims, must break the invariant."""
+    path = ROOT / "policies" / "shaoxing-2024.pol"
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("= min(应付金额, 剩余限额)", "= 应付金额")
+    assert broken != text
     with pytest.raises(AssertionError, match="累计净报销不超过 1200 元"):
-        _brute_force(load_policy(ROOT / "tests" / "cli" / "cap-bypassed.pol"))
+        _brute_force(load_text(broken, str(path)))
 
 
 def _near_examples(policy: ir.Policy):
@@ -126,10 +143,12 @@ def _brute_force(policy: ir.Policy):
         year = [c for c in sorted(year, key=lambda c: c[policy.service_date])
                 if not typed_claim_errors(policy, c, "claim")]
         assume(year)
-        state: dict = {}
+        state: dict = {name: acc.initial for name, acc in policy.accumulators.items()}
+        seen = [state]
         for claim in year:
             outcome, values = interp.evaluate_all(claim, state)
             if outcome.applicable:
-                _check_claim(policy, interp, claim, state, outcome, values)
+                _check_claim(policy, interp, claim, state, outcome, values, seen)
                 state = outcome.state
+                seen.append(state)
     run()
