@@ -459,14 +459,12 @@ class Checker:
         return self._reads[key]
 
     def _nodes(self, e):
-        """e's sub-expressions, and those of the `on` and `cumulative` of each bracket it reads."""
+        """e's sub-expressions, and those of what each bracket it reads reads (on, cumulative, bands)."""
         for node in walk(e):
             yield node
             if isinstance(node, ir.BracketsRef):
-                b = self.p.brackets[node.name]
-                yield from walk(b.on)
-                if b.cumulative is not None:
-                    yield from walk(b.cumulative)
+                for root in self.p.brackets[node.name].expressions():
+                    yield from walk(root)
 
     def table_goals(self, table: ir.Table) -> list:
         goals = []

@@ -204,6 +204,7 @@ class AmendDecl:
     clause: str | None
     doc: str | None
     span: Span
+    band: int | None = None  # `amend 大病分段 band 2 += 5pp`: one band of a brackets block
 
 
 @dataclass(frozen=True)

@@ -381,6 +381,12 @@ class _ToAst(Transformer):
                              clause[1] if clause is not None else None,
                              _string(doc) if doc is not None else None, self._s(meta))
 
+    def amend_band(self, meta, c):
+        name, number, op, value, clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), band=_band_number(number))
+
     def policy_decl(self, meta, c):
         conforms = tuple(v for k, v in c[1:] if k == "conforms")
         entries = dict(x for x in c[1:] if x[0] != "conforms")
@@ -520,3 +526,10 @@ class _ToAst(Transformer):
     def example_decl(self, meta, c):
         state = c[1][1] if c[1] is not None else ()
         return ast.ExampleDecl(_string(c[0]), state, tuple(c[2:]), self._s(meta))
+
+
+def _band_number(token) -> object:
+    """`band 2`: the band's number, an int; a number that is not whole stays a Decimal, for composition
+    to refuse with the bands there are."""
+    value = Decimal(str(token))
+    return int(value) if value == value.to_integral_value() else value
