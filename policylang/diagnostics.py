@@ -99,6 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "{platform}` from the output, or `field {platform}` from the input"),
     "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
               "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
+    "E0430": ("`amend {name} band {band}`: {problem}", "{hint}"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

@@ -27,6 +27,7 @@ class Amendment:
     doc: str | None
     span: Span
     base_span: Span
+    band: int | None = None  # `amend 大病分段 band 2 …`: the band whose rate changed
 
 
 @dataclass(frozen=True)
@@ -180,13 +181,26 @@ def merge(base: tuple, child: list) -> list:
 
 def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tuple[list, list]:
     """Apply each `amend` to the definition it names: rules and assumptions get `expr op value`,
-    tables get it on every row's output; `=` replaces (and cuts an `--assume` of that name)."""
+    tables get it on every row's output, brackets on every band's rate (with `band N`, on band N's
+    alone); `=` replaces (and cuts an `--assume` of that name)."""
     amendments = []
     out = [d for d in decls if not isinstance(d, ast.AmendDecl)]
     for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
-        targets = [i for i, d in enumerate(out) if isinstance(d, (ast.RuleDecl, ast.TableDecl)) and d.name == a.target]
+        kinds = (ast.BracketsDecl,) if a.band is not None else (ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
+        targets = [i for i, d in enumerate(out) if isinstance(d, kinds) and d.name == a.target]
         if not targets:
-            errors.append(Diagnostic("E0418", a.target_span, {"name": a.target}))
+            other = a.band is not None and any(getattr(d, "name", None) == a.target for d in out)
+            errors.append(Diagnostic("E0430", a.target_span, {
+                "name": a.target, "band": a.band, "problem": f"`{a.target}` is not a brackets block",
+                "hint": f"`band N` picks one band of a `brackets`; write `amend {a.target} += …` to change "
+                        f"`{a.target}` as a whole"}) if other else Diagnostic("E0418", a.target_span, {"name": a.target}))
+            continue
+        missing = [i for i in targets if a.band is not None and a.band not in range(1, len(out[i].bands) + 1)]
+        if missing:
+            count = len(out[missing[0]].bands)
+            errors.append(Diagnostic("E0430", a.span, {
+                "name": a.target, "band": a.band, "problem": f"`{a.target}` has {count} band{'s' if count > 1 else ''}",
+                "hint": f"bands are numbered 1 to {count} in the order they are written"}))
             continue
         cuts = a.op == "=" and overrides is not None and a.target in overrides.live
         if cuts:
@@ -195,8 +209,12 @@ def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tupl
             d = out[i]
             if cuts and d.span in overrides.docs:  # the page must not credit the override with this value
                 d = replace(d, options=replace(d.options, doc=overrides.docs[d.span]))
-            amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span))
-            if isinstance(d, ast.RuleDecl):
+            amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span, a.band))
+            if isinstance(d, ast.BracketsDecl):  # a band's rate, or every band's
+                bands = tuple(replace(b, rate=_apply(b.rate, a)) if a.band in (None, n) else b
+                              for n, b in enumerate(d.bands, 1))
+                out[i] = replace(d, bands=bands)
+            elif isinstance(d, ast.RuleDecl):
                 # `=` gives the value outright: what was assumed no longer is (`+=` still builds on it)
                 out[i] = replace(d, expr=_apply(d.expr, a), assumption=d.assumption and a.op != "=")
             else:

@@ -607,9 +607,15 @@ _MIN, _MAX = _dt.date.min, _dt.date.max
 
 
 def _folded(value: ir.Expr) -> ir.Expr:
-    """A constant expression (`60% + 5pp` after an amendment) as its Const, so constant bands stay numbers."""
+    """A constant expression (`60% + 5pp` after an amendment) as its Const, so constant bands stay numbers;
+    an amended `if` rate (`(if 贫困人员 then 60% else 55%) + 5pp`) with the constant taken into each branch,
+    so the docs read 65% / 60% rather than a formula."""
     if isinstance(value, ir.Const):
         return value
+    if isinstance(value, ir.Arith) and isinstance(value.left, ir.If) and isinstance(value.right, ir.Const):
+        branch = lambda e: _folded(dataclasses.replace(value, left=e))  # noqa: E731
+        return dataclasses.replace(value.left, then=branch(value.left.then), otherwise=branch(value.left.otherwise),
+                                   type=value.type)
     try:
         folded = constant(value)
     except ValueError:
