@@ -373,7 +373,7 @@ class Resolver:
                 if backwards:
                     self.error("E0414", b.span, name=name, lo=f"{lo}元", hi=f"{hi}元")
                 elif index > 1 and (prev_open or (lo is not None and prev_known and prev != lo)):
-                    self.error("E0412", b.span, name=name, lo=f"{lo}元" if lo is not None else "`" + _text(b.low) + "`",
+                    self.error("E0412", b.span, name=name, lo=f"{lo}元" if lo is not None else _text(b.low),
                                prev=f"{prev}元" if prev is not None else "∞")
                 # Bounds evaluated per claim are checked per claim (runtime.band_order); a bound that is
                 # itself wrong (already reported) says nothing about where the next band starts.
@@ -630,9 +630,7 @@ def _known(e) -> Decimal | None:
 
 def _text(node) -> str:
     """Short words for a bound the author wrote as an expression, for E0412."""
-    if isinstance(node, ast.Name):
-        return node.name
-    return "an expression"
+    return f"`{node.name}`" if isinstance(node, ast.Name) else "a bound computed per claim"
 
 
 def cited_clauses(rules, tables, brackets, accumulators, updates, scope_clause, properties) -> set:

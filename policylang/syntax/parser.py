@@ -170,8 +170,26 @@ def _token_hint(tok: Token, expected, before: str = "") -> str:
         return "write `else if`"
     if "HIT_POLICY" in expected:
         return "a table says its hit policy: `first` or `unique`"
+    band = _band_hint(expected, before)
+    if band:
+        return band
     if tok.type == "RBRACE":
         return "a block may have ended too early, or an item in it is incomplete"
+    return ""
+
+
+def _band_hint(expected, before: str) -> str:
+    """A band's rate the grammar cannot take: an `if` without `else`, or a sum the next band's bound
+    would continue (`-> 65% + 5pp`), which needs parentheses."""
+    if not before.lstrip().startswith("brackets") or "->" not in before:
+        return ""
+    rate = re.sub(r'"(\\.|[^"\\])*"', "", before[before.rfind("->") + 2:]).split("\n")[0].strip()
+    names = {_terminal_text(n) for n in expected}
+    if "`else`" in names and rate.startswith("if"):
+        return "a band's `if` rate needs its `else`: `-> if 贫困人员 then 60% else 55%`"
+    if "`..`" in names and not rate.startswith(("(", "if")) and re.search(r"[-+*×−]", rate):
+        return ("a band's rate that is more than one value goes in parentheses, e.g. `-> (75% + 5pp)`; "
+                "otherwise the next band's bound would continue it")
     return ""
 
 
