@@ -108,9 +108,9 @@ def _band_rows(base: ir.Brackets, new: ir.Brackets) -> tuple:
 
 def _band_text(band: ir.Band, with_bounds: bool) -> str:
     low, high, rate = prose.band(band)
-    rate = rate if isinstance(band.rate, ir.Const) else f"（{rate}）"  # its own ；/， stay inside
+    rate = f" {rate}" if isinstance(band.rate, ir.Const) else f"（{rate}）"  # its own ；/， stay inside
     bounds = f"（{low}至{high}）" if with_bounds and band.high is not None else f"（{low}以上）" if with_bounds else ""
-    return f"第{band.index}段{bounds} {rate}"
+    return f"第{band.index}段{bounds}{rate}"
 
 
 def _describe_brackets(b: ir.Brackets) -> str:
