@@ -19,7 +19,7 @@ from policylang.explain import arithmetic, money_text, rate_text
 from policylang.platform import OUTPUT_NAMES, is_fund, sources
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
-from policylang.testing import Years, claim_problems, compare
+from policylang.testing import Years, claim_problems, compare, walk
 
 
 @dataclass
@@ -118,6 +118,7 @@ def _refused(policy, number, step, invalid) -> Step:
 def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
     run = interpreter.run(claim, state)
     lines, updates, pending, bands = [], [], [], []
+    held: list = []  # (brackets, note): a band's note waits for the rule that reads those brackets
     for event in trace.events:
         kind = event[0]
         if kind == "row":
@@ -130,10 +131,11 @@ def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
         elif kind == "band":
             _, name, index, clause, part, rate, pay = event
             bands.append((part, rate, pay))
-            pending.append(f"分段「{name}」第{index}段：{money_text(part)}元 × {rate_text(rate)} = {money_text(pay)}元"
-                           + (f"，条款{clause}" if clause else ""))
+            held.append((name, f"分段「{name}」第{index}段：{money_text(part)}元 × {rate_text(rate)} = "
+                               f"{money_text(pay)}元" + (f"，条款{clause}" if clause else "")))
         elif kind == "brackets":
-            pending.append(f"分段「{event[1]}」合计：{arithmetic(bands, event[2])}元")
+            if bands:  # nothing reached: no sum to check
+                held.append((event[1], f"分段「{event[1]}」合计：{arithmetic(bands, event[2])}元"))
             bands = []
         elif kind == "version":
             _, name, index, validity, clause = event
@@ -141,7 +143,10 @@ def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
             pending.append(f"「{name}」适用{values.validity(version.validity)}的版本")
         elif kind == "rule":
             _, name, value, clause = event
-            lines.append(_line(policy, run, name, value, clause, pending))
+            reads = _brackets_read(policy, name)
+            mine = [note for b, note in held if b in reads]
+            held = [(b, note) for b, note in held if b not in reads]
+            lines.append(_line(policy, run, name, value, clause, pending + mine))
             pending = []
         elif kind == "update":
             acc = policy.accumulators[event[1]]
@@ -150,6 +155,11 @@ def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
             else:
                 updates.append(f"{event[1]}：{values.show(event[2], acc.type)} → {values.show(event[3], acc.type)}")
     return lines, updates
+
+
+def _brackets_read(policy, name: str) -> set:
+    """The brackets a rule reads directly: their bands are noted on its line, not on a rule read meanwhile."""
+    return {n.name for v in policy.rules[name].versions for n in walk(v.expr) if isinstance(n, ir.BracketsRef)}
 
 
 def _skip_reason(reason: str) -> str:
