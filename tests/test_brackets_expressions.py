@@ -233,3 +233,15 @@ def test_the_checker_finds_bounds_out_of_order(tmp_path):
     found = [r for r in report.findings if r.rule == "PL205"]
     assert [r.status for r in found] == ["violated"]
     assert "分段 `大病分段` 第 1 段止于 50000.00元，低于其起点 60000.00元" in found[0].counterexample.detail
+
+
+# ---- the tutorial's second walk-through ------------------------------------------------------------------
+def test_the_tutorials_pol_blocks_are_the_test_policys_text():
+    """docs/tutorial.md's 大病保险 walk-through shows excerpts of the files this module tests, verbatim."""
+    text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    walk_through = text[text.index("# Second walk-through"):]
+    blocks = [b.split("```")[0].strip("\n") for b in walk_through.split("```pol\n")[1:]]
+    files = DABING.read_text(encoding="utf-8") + REFORM.read_text(encoding="utf-8")
+    assert len(blocks) >= 6
+    for block in blocks:
+        assert block in files, block
