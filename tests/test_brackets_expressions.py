@@ -10,12 +10,14 @@ import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policylang import ir
 from policylang.backends.interpreter import Interpreter, Trace
 from policylang.backends.python import compile_policy
+from policylang.backends.smt import Encoder, Run, reason_key
 from policylang.check import check_policy
 from policylang.explain import explain_events
 from policylang.pipeline import load_policy
@@ -25,6 +27,7 @@ from policylang.publish.worked import worked_examples
 from policylang.runtime import NotApplicable
 from policylang.syntax.parser import parse_file
 from strategies import claims, states
+from test_smt_differential import bind
 
 ROOT = Path(__file__).resolve().parent.parent
 DABING = ROOT / "tests" / "policies" / "dabing-progressive.pol"
@@ -141,6 +144,36 @@ def test_the_compiled_evaluator_agrees_on_bounds_from_the_claim(tmp_path_factory
 
 
 _FROM_CLAIM: dict = {}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_z3_encoding_agrees_on_bounds_from_the_claim(tmp_path_factory, data):
+    """Value, not-applicable flag and reason (band order included) as the interpreter gives them."""
+    if "run" not in _FROM_CLAIM:
+        policy = _FROM_CLAIM.get("policy") or load_text(tmp_path_factory.mktemp("fc"), FROM_CLAIM)
+        enc = Encoder(policy)
+        run = Run(enc, "c:")
+        _FROM_CLAIM.update(policy=policy, enc=enc, run=run, out=run.rule("支付"))
+    policy, enc, run, out = (_FROM_CLAIM[k] for k in ("policy", "enc", "run", "out"))
+    claim, state = data.draw(claims(policy)), data.draw(states(policy, unknown=False))
+    if data.draw(st.booleans()):
+        claim["第二段起点"] = claim["第一段上限"]
+    outcome = Interpreter(policy).evaluate(claim, state)
+    if not outcome.applicable:  # a service date before the policy: no output to compare
+        return
+    expected = outcome.outputs["支付"]
+    solver = z3.Solver()
+    solver.add(*bind(policy, run, claim, state), *run.definitions)
+    assert solver.check() == z3.sat
+    model = solver.model()
+    na = z3.is_true(model.eval(out.na, model_completion=True))
+    assert na == isinstance(expected, NotApplicable)
+    if na:
+        assert enc.reasons.text(model.eval(out.why, model_completion=True).as_long()) == reason_key(expected.reason)
+    else:
+        value = model.eval(out.v, model_completion=True).as_fraction()
+        assert Decimal(value.numerator) / Decimal(value.denominator) == expected
 
 
 # ---- the auditor's arithmetic ------------------------------------------------------------------------
