@@ -278,3 +278,14 @@ def test_the_tutorials_pol_blocks_are_the_test_policys_text():
     assert len(blocks) >= 6
     for block in blocks:
         assert block in files, block
+
+
+# ---- the docs pages ------------------------------------------------------------------------------------
+def test_the_docs_pages_render_the_new_constructs(golden):
+    """Bands over 大病起付线 with `if` rates, the worked arithmetic, and the reform's one-band change."""
+    from policylang.publish.site import build_pages, render_page
+
+    policies = [load_policy(DABING.relative_to(ROOT)), load_policy(REFORM.relative_to(ROOT))]
+    pages = build_pages(policies, check=False, charts=False, load=load_policy).pages
+    for page in pages:
+        golden(ROOT / "tests" / "publish" / "brackets" / f"{page.slug}.md", render_page(page, "md"))
