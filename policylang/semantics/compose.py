@@ -188,19 +188,9 @@ def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tupl
     for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
         kinds = (ast.BracketsDecl,) if a.band is not None else (ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
         targets = [i for i, d in enumerate(out) if isinstance(d, kinds) and d.name == a.target]
-        if not targets:
-            other = a.band is not None and any(getattr(d, "name", None) == a.target for d in out)
-            errors.append(Diagnostic("E0430", a.target_span, {
-                "name": a.target, "band": a.band, "problem": f"`{a.target}` is not a brackets block",
-                "hint": f"`band N` picks one band of a `brackets`; write `amend {a.target} += …` to change "
-                        f"`{a.target}` as a whole"}) if other else Diagnostic("E0418", a.target_span, {"name": a.target}))
-            continue
-        missing = [i for i in targets if a.band is not None and a.band not in range(1, len(out[i].bands) + 1)]
-        if missing:
-            count = len(out[missing[0]].bands)
-            errors.append(Diagnostic("E0430", a.span, {
-                "name": a.target, "band": a.band, "problem": f"`{a.target}` has {count} band{'s' if count > 1 else ''}",
-                "hint": f"bands are numbered 1 to {count} in the order they are written"}))
+        problem = _band_problem(a, out, targets)
+        if problem is not None:
+            errors.append(problem)
             continue
         cuts = a.op == "=" and overrides is not None and a.target in overrides.live
         if cuts:
@@ -222,6 +212,25 @@ def amend(decls: list, errors: list, overrides: Overrides | None = None) -> tupl
                 default = replace(d.default, output=_apply(d.default.output, a)) if d.default else None
                 out[i] = replace(d, rows=rows, default=default)
     return out, amendments
+
+
+def _band_problem(a: ast.AmendDecl, decls: list, targets: list) -> Diagnostic | None:
+    """Why an `amend` has nothing to change: no such definition (E0418), `band N` on something that is not
+    brackets, or a band number the brackets do not have (E0430)."""
+    if not targets:
+        if a.band is None or not any(getattr(d, "name", None) == a.target for d in decls):
+            return Diagnostic("E0418", a.target_span, {"name": a.target})
+        return Diagnostic("E0430", a.target_span, {
+            "name": a.target, "band": a.band, "problem": f"`{a.target}` is not a brackets block",
+            "hint": f"`band N` picks one band of a `brackets`; write `amend {a.target} += …` to change "
+                    f"`{a.target}` as a whole"})
+    counts = [len(decls[i].bands) for i in targets if a.band is not None]
+    missing = [n for n in counts if a.band not in range(1, n + 1)]
+    if not missing:
+        return None
+    return Diagnostic("E0430", a.span, {
+        "name": a.target, "band": a.band, "problem": f"`{a.target}` has {missing[0]} band{'s' if missing[0] > 1 else ''}",
+        "hint": f"bands are numbered 1 to {missing[0]} in the order they are written"})
 
 
 def _apply(expr: ast.Expr, a: ast.AmendDecl) -> ast.Expr:
