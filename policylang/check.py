@@ -38,6 +38,8 @@ RULES = {
     "PL202": ("table-gap", "A claim reaches a table that has no matching row and no default."),
     "PL203": ("table-shadowed", "A row of a first-hit table can never fire."),
     "PL204": ("version-gap", "A claim's service date falls where no version of a rule applies."),
+    "PL205": ("band-order", "A claim's band bounds (evaluated per claim) are out of order: a band ends below its "
+                            "start, or does not start where the previous one ends, so the brackets are not applicable."),
     "PL301": ("monotonicity", "More 政策范围内费用 lowers a fund payment."),
     "PL401": ("property", "A property of the policy does not hold."),
     "PL402": ("invariant", "A state invariant (such as an annual limit) does not hold from claim to claim."),
@@ -346,6 +348,9 @@ class Checker:
                     goals.append(self.monotonicity_goal(rule, inscp))
         for table in self.p.tables.values():
             goals.extend(self.table_goals(table))
+        for b in self.p.brackets.values():
+            if b.bounds_vary:
+                goals.extend(self.band_order_goals(b))
         for rule in self.p.rules.values():
             if len(rule.versions) > 1 or rule.versions[0].validity != ir.ALWAYS:
                 run = self.new_run("c:")
@@ -461,14 +466,12 @@ class Checker:
         return self._reads[key]
 
     def _nodes(self, e):
-        """e's sub-expressions, and those of the `on` and `cumulative` of each bracket it reads."""
+        """e's sub-expressions, and those of what each bracket it reads reads (on, cumulative, bands)."""
         for node in walk(e):
             yield node
             if isinstance(node, ir.BracketsRef):
-                b = self.p.brackets[node.name]
-                yield from walk(b.on)
-                if b.cumulative is not None:
-                    yield from walk(b.cumulative)
+                for root in self.p.brackets[node.name].expressions():
+                    yield from walk(root)
 
     def table_goals(self, table: ir.Table) -> list:
         goals = []
@@ -505,6 +508,18 @@ class Checker:
                                           f"both match", rj.span, [("claim", run)], violation,
                                           self.replay_reason(f"表 `{table.name}` 第")))
         return goals
+
+    def band_order_goals(self, b: ir.Brackets) -> list:
+        """PL205: bounds evaluated per claim stay ascending and contiguous for every claim that reads them."""
+        run = self.new_run("c:")
+        for rule in self.p.rules:
+            run.rule(rule)
+        reached = [guard for ref, guard in run.bracket_sites if ref.name == b.name]
+        if not reached:
+            return []
+        violation = z3.And(*self.base(run), z3.Or(*reached), run.disorder[b.name])
+        return [Goal("PL205", f"the bands of `{b.name}` are in order for every claim", b.span, [("claim", run)],
+                     violation, self.replay_reason(f"分段 `{b.name}` "))]
 
     def property_goal(self, prop: ir.Property) -> Goal:
         left = self.new_run("L:")

@@ -59,7 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0204": ("unknown function `{name}`", "available functions: {known}"),
     "E0205": ("`{name}` is not an accumulator", "only an `accumulator` can be updated with +="),
     "E0206": ("unknown prelude `{name}`", "the only prelude is `prelude`"),
-    "E0207": ("`{name}` refers to itself through {cycle}", "a rule cannot depend on its own value"),
+    "E0207": ("`{name}` refers to itself through {cycle}", "{hint}"),
     "E0208": ("`{name}` is not an input or accumulator", "an example may set inputs (claim) and accumulators (state)"),
     "E0209": ("`{name}` is not a rule", "an example can only expect rules and outputs"),
     "E0210": ("unknown member `{name}` of {enum}", "{hint}"),
@@ -71,7 +71,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0304": ("`{func}` expects {expected}", "{hint}"),
     "E0305": ("a condition must be bool, found {found}", "{hint}"),
     "E0306": ("table `{name}` has {cols} but the row has {cells}", "every row gives one cell per column"),
-    "E0307": ("bracket bands of `{name}` must be rates, found {found}", "write each band's rate as e.g. 60%"),
+    "E0307": ("bracket bands of `{name}` must be rates, found {found}", "write each band's rate as a rate, "
+              "e.g. 60% or `if 贫困人员 then 60% else 55%`; an amount paid on top is a rule that adds to the brackets"),
     "E0308": ("money literal {text} has more than two decimals", "money is exact to the fen (分): at most two decimals"),
     "E0309": ("rounding mode `{name}` is unknown", "use one of: {known}"),
     "E0310": ("`not applicable` has no type here", "use it as a whole branch of `if` or as the value of a rule, "
@@ -153,6 +154,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "key does not change",
               "the default also serves claims outside the key; first give the key's claims a row of their own: "
               "`amend {name} add {key} -> …`"),
+    "E0460": ("`amend {name} band {band}`: {problem}", "{hint}"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

@@ -1,14 +1,20 @@
 """Render an interpreter trace as the `explain` part of a result: what fired and why."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from policylang import ir
 from policylang.claims import format_state, format_typed
 from policylang.runtime import NotApplicable, format_value
 
 
 def explain_events(policy: ir.Policy, trace) -> list:
-    """Rules with their values and clauses, table rows, bands, versions, scope and updates, in order."""
+    """Rules with their values and clauses, table rows, bands, versions, scope and updates, in order.
+
+    Each band a claim reaches shows its amount, rate and pay; then the brackets' arithmetic as an auditor
+    checks it ("6269.00 × 55% + 3731.00 × 65% = 5873.10")."""
     out = []
+    bands: list = []  # (amount, rate, pay) of the bands since the last brackets total
     for event in trace.events:
         kind = event[0]
         if kind == "rule":
@@ -24,8 +30,15 @@ def explain_events(policy: ir.Policy, trace) -> list:
             out.append({"table": table, "row": index if index else "default", "clause": clause,
                         "columns": [format_value(a) for a in args]})
         elif kind == "band":
-            _, name, index, clause = event
-            out.append({"brackets": name, "band": index, "clause": clause})
+            _, name, index, clause, part, rate, pay = event
+            bands.append((part, rate, pay))
+            out.append({"brackets": name, "band": index, "clause": clause, "amount": money_text(part),
+                        "rate": rate_text(rate), "pays": money_text(pay)})
+        elif kind == "brackets":
+            _, name, value = event
+            out.append({"brackets": name, "value": format_typed(value, ir.MONEY),
+                        "arithmetic": arithmetic(bands, value)})
+            bands = []
         elif kind == "version":
             _, name, index, validity, clause = event
             out.append({"version": name, "index": index + 1, "valid": validity, "clause": clause})
@@ -42,3 +55,26 @@ def explain_events(policy: ir.Policy, trace) -> list:
                 out.append({"update": event[1], "before": format_state(event[2], acc.type),
                             "after": format_state(event[3], acc.type), "clause": event[4]})
     return out
+
+
+def arithmetic(bands: list, value) -> str:
+    """The brackets' sum with the claim's numbers: each band's amount × rate, then the total (and the
+    rounded total when rounding to the fen changed it). `bands` holds (amount, rate, pay) per band."""
+    if not bands:
+        return f"0.00 = {money_text(value)}"
+    exact = sum((pay for _, _, pay in bands), Decimal(0))
+    terms = " + ".join(f"{money_text(part)} × {rate_text(rate)}" for part, rate, _ in bands)
+    if exact == value:
+        return f"{terms} = {money_text(value)}"
+    return f"{terms} = {money_text(exact)} ≈ {money_text(value)}"
+
+
+def money_text(value: Decimal) -> str:
+    """An amount with two decimals, or every decimal it has when it has more (a band's pay before rounding)."""
+    value = value.normalize() if value.as_tuple().exponent < -2 else value
+    return format(value.quantize(Decimal("0.01")) if value.as_tuple().exponent >= -2 else value, "f")
+
+
+def rate_text(rate: Decimal) -> str:
+    """55% (0.55), 62.5% (0.625)."""
+    return f"{format((rate * 100).normalize(), 'f')}%"

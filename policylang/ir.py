@@ -302,12 +302,24 @@ class Table:
 
 @dataclass(frozen=True)
 class Band:
+    """One band: its bounds (money) and rate, each a Const when the author wrote a constant, else an
+    expression evaluated per claim (`起付线 .. 起付线 + 50000元 -> if 贫困人员 then 60% else 55%`)."""
+
     index: int
-    low: Decimal
-    high: Decimal | None
-    rate: Decimal
+    low: Expr
+    high: Expr | None
+    rate: Expr
     clause: str | None
     span: Span
+
+    @property
+    def constant(self) -> bool:
+        return all(isinstance(e, Const) for e in (self.low, self.high, self.rate) if e is not None)
+
+    @property
+    def values(self) -> tuple:
+        """(low, high or None, rate) as Decimals; only for a constant band."""
+        return (self.low.value, self.high.value if self.high is not None else None, self.rate.value)
 
 
 @dataclass(frozen=True)
@@ -330,6 +342,26 @@ class Brackets:
     doc: str | None
     span: Span
     type: Type = MONEY
+
+    @property
+    def constant(self) -> bool:
+        """Every band of every version is constant: the bands are fixed numbers (as before expressions)."""
+        return all(band.constant for v in self.versions for band in v.bands)
+
+    @property
+    def bounds_vary(self) -> bool:
+        """Some bound is evaluated per claim, so its order is a fact about claims, not about the file."""
+        return any(not isinstance(e, Const) for v in self.versions for band in v.bands
+                   for e in (band.low, band.high) if e is not None)
+
+    def expressions(self):
+        """on, cumulative, then every band's bounds and rate: what the brackets read."""
+        yield self.on
+        if self.cumulative is not None:
+            yield self.cumulative
+        for v in self.versions:
+            for band in v.bands:
+                yield from (e for e in (band.low, band.high, band.rate) if e is not None)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,38 @@ def bracket_sum(amount: Decimal, bands) -> Decimal:
     return total
 
 
+def band_order(name: str, bands) -> NotApplicable | None:
+    """Bounds evaluated per claim must still make ascending, contiguous bands; else the brackets give no
+    number for the claim (never a silent one), and the reason names the band and the values.
+
+    A band may be empty (high equal to low): it pays nothing. The first band's low is where paying starts.
+    """
+    prev = None
+    for index, (low, high, _) in enumerate(bands, 1):
+        if index > 1 and low != prev:
+            return NotApplicable(f"分段 `{name}` 第 {index} 段起于 {_yuan(low)}，但第 {index - 1} 段止于 "
+                                 f"{_yuan(prev)}：各段须首尾相接")
+        if high is not None and high < low:
+            return NotApplicable(f"分段 `{name}` 第 {index} 段止于 {_yuan(high)}，低于其起点 {_yuan(low)}")
+        prev = high
+    return None
+
+
+def band_part(base: Decimal, amount: Decimal, low: Decimal, high) -> Decimal:
+    """The part of the claim's amount (from base to base + amount) that falls in [low, high)."""
+    def clamp(x):
+        x = low if x < low else x
+        return x if high is None or x < high else high
+    return EXACT.subtract(clamp(EXACT.add(base, amount)), clamp(base))
+
+
+def _yuan(value: Decimal) -> str:
+    """Money in a reason, the same in every back end whatever the Decimal's exponent (250 vs 250.00)."""
+    if value.as_tuple().exponent >= -2:
+        value = value.quantize(FEN)
+    return f"{format(value, 'f')}元"
+
+
 def format_value(value) -> object:
     """A JSON-friendly rendering: Decimal as a plain string, dates ISO, NA as null."""
     if isinstance(value, Decimal):

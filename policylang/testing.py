@@ -290,9 +290,7 @@ def policy_expressions(policy: ir.Policy):
     for t in policy.tables.values():
         yield from t.columns
     for b in policy.brackets.values():
-        yield b.on
-        if b.cumulative is not None:
-            yield b.cumulative
+        yield from b.expressions()  # on, cumulative, and each band's bounds and rate
     for u in policy.updates:
         yield u.amount
         if u.when is not None:

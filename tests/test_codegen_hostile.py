@@ -59,7 +59,7 @@ update {name}累计 += {name}输出
 '''
 
 
-ALLOWED_NAME = re.compile(r"^([rianbtKMm]\d+|day|claim|state|exc|hits|c\d+|amount|base|evaluate)$")
+ALLOWED_NAME = re.compile(r"^([rianbtKMm]\d+|day|claim|state|exc|hits|c\d+|amount|base|bands|disorder|evaluate)$")
 ALLOWED_GLOBALS = set(RUNTIME_NAMES) | {"Decimal", "localcontext", "datetime", "frozenset", "min", "max", "len"}
 
 

@@ -10,8 +10,8 @@ import operator
 from decimal import Decimal, localcontext
 
 from policylang import ir
-from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, bracket_sum, missing_input, no_row,
-                                no_version, out_of_force, overlap, round_money, unknown_after)
+from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, band_order, band_part, bracket_sum,
+                                missing_input, no_row, no_version, out_of_force, overlap, round_money, unknown_after)
 
 # Conditions the trace records in eval itself (comparisons), or through their operand (not).
 SELF_RECORDING = (ir.Compare, ir.InSet, ir.Not)
@@ -178,16 +178,26 @@ class _Run:
         return self.eval(row.output)
 
     def brackets(self, ref: ir.BracketsRef):
+        """f(base + amount) − f(base) over the bands of the version in force. Every bound and rate is
+        evaluated (in band order) before any is used; bounds out of order make the brackets not
+        applicable (runtime.band_order). The trace records, per band the claim reaches, the amount in
+        the band, its rate and what it pays, then the rounded total: the auditor's arithmetic."""
         b = self.p.brackets[ref.name]
         amount = self.eval(b.on)
         base = self.eval(b.cumulative) if b.cumulative is not None else ZERO
         version = self.version(b, b.versions)
-        bands = [(band.low, band.high, band.rate) for band in version.bands]
-        for band in version.bands:
-            if (band.high is None or base < band.high) and base + amount > band.low:
-                self.trace.add("band", b.name, band.index, band.clause)
-        value = bracket_sum(base + amount, bands) - bracket_sum(base, bands)
-        return round_money(value, b.rounding)
+        bands = [(self.eval(band.low), self.eval(band.high) if band.high is not None else None,
+                  self.eval(band.rate)) for band in version.bands]
+        disorder = band_order(b.name, bands)
+        if disorder is not None:
+            raise disorder
+        for band, (low, high, rate) in zip(version.bands, bands):
+            if (high is None or base < high) and base + amount > low:
+                part = band_part(base, amount, low, high)
+                self.trace.add("band", b.name, band.index, band.clause, part, rate, part * rate)
+        value = round_money(bracket_sum(base + amount, bands) - bracket_sum(base, bands), b.rounding)
+        self.trace.add("brackets", b.name, value)
+        return value
 
     # ---- expressions
     def test(self, e: ir.Expr) -> bool:

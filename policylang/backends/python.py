@@ -24,7 +24,7 @@ from decimal import Decimal
 from policylang import ir
 from policylang.runtime import MODES, NotApplicable, missing_input, round_money
 
-RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "bracket_sum", "check", "na",
+RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "band_order", "bracket_sum", "check", "na",
                  "no_row", "no_version", "out_of_force", "overlap", "unknown_after")
 _ARITH = {"+": "add", "-": "subtract", "*": "multiply"}
 
@@ -80,8 +80,8 @@ class _Generator:
                 if isinstance(node, ir.RuleRef):
                     reads[node.name] = reads.get(node.name, 0) + 1
         for b in self.p.brackets.values():  # evaluated at every use of the brackets: never inline
-            for root in (b.on, b.cumulative):
-                for node in _walk(root) if root is not None else ():
+            for root in b.expressions():
+                for node in _walk(root):
                     if isinstance(node, ir.RuleRef):
                         reads[node.name] = 2
         return {name for name, rule in self.p.rules.items()
@@ -187,7 +187,25 @@ class _Generator:
         b = self.p.brackets[e.name]
         base = self.expr(b.cumulative) if b.cumulative is not None else self.constant(Decimal(0))
         day = [_name("day")] if _dated(b) else []
-        return _call(self.bracket_ids[e.name], *day, self.expr(b.on), base)
+        if b.constant:
+            return _call(self.bracket_ids[e.name], *day, self.expr(b.on), base)
+        return _call(self.bracket_ids[e.name], *day, self.expr(b.on), base, self.band_values(b))
+
+    def band_values(self, b: ir.Brackets) -> py.expr:
+        """The bands of the version in force, evaluated here, after `on` and `cumulative` and in band order
+        as the interpreter does: ((low, high, rate), …), or None when no version is in force."""
+        def bands(version):
+            return py.Tuple([py.Tuple([self.expr(band.low), self.expr(band.high) if band.high is not None
+                                       else _const(None), self.expr(band.rate)], py.Load())
+                             for band in version.bands], py.Load())
+
+        if not _dated(b):
+            return bands(b.versions[0])
+        chosen = _const(None)
+        for version in reversed(b.versions):
+            test = self._validity_test(version.validity)
+            chosen = bands(version) if test is None else py.IfExp(test, bands(version), chosen)
+        return chosen
 
     def min_max(self, op: str, left: py.expr, right: py.expr) -> py.expr:
         """min/max of two as a conditional expression: as exact as the builtin, without the call.
@@ -283,18 +301,29 @@ class _Generator:
         return py.Compare(arg, [op], [self.constant(frozenset(cell.values))])
 
     def brackets_function(self, b: ir.Brackets) -> py.FunctionDef:
-        def body(version: ir.BracketsVersion) -> list:
-            bands = py.Tuple([py.Tuple([self.constant(band.low), self.constant(band.high) if band.high is not None
-                                        else _const(None), self.constant(band.rate)], py.Load())
-                              for band in version.bands], py.Load())
+        def total(bands: py.expr) -> list:
             top = _call("bracket_sum", py.BinOp(_name("base"), py.Add(), _name("amount")), bands)
             low = _call("bracket_sum", _name("base"), bands)
             value = _exact("subtract", top, low)
             method = py.Attribute(value, "quantize", py.Load())
             return [py.Return(py.Call(method, [_name("FEN"), _const(MODES[b.rounding]), _name("ROUNDING")], []))]
 
-        return _function(self.bracket_ids[b.name], (["day"] if _dated(b) else []) + ["amount", "base"],
-                         self.versioned(b.name, b.versions, body))
+        def body(version: ir.BracketsVersion) -> list:
+            return total(py.Tuple([py.Tuple([self.constant(v) if v is not None else _const(None)
+                                             for v in band.values], py.Load())
+                                   for band in version.bands], py.Load()))
+
+        args = (["day"] if _dated(b) else []) + ["amount", "base"]
+        if b.constant:
+            return _function(self.bracket_ids[b.name], args, self.versioned(b.name, b.versions, body))
+        # bands evaluated per claim arrive as `bands` (None: no version in force); out of order, NA
+        stmts: list = []
+        if _dated(b):
+            stmts.append(py.If(py.Compare(_name("bands"), [py.Is()], [_const(None)]), [missing_version(b.name)], []))
+        stmts.append(_assign("disorder", _call("band_order", _const(b.name), _name("bands"))))
+        stmts.append(py.If(py.Compare(_name("disorder"), [py.IsNot()], [_const(None)]),
+                           [py.Return(_name("disorder"))], []))
+        return _function(self.bracket_ids[b.name], args + ["bands"], stmts + total(_name("bands")))
 
     # ---- the entry point
     def evaluate_function(self) -> py.FunctionDef:
@@ -390,7 +419,8 @@ class _Generator:
             if then is None or other is None:
                 return None
             return self.guarded(e.cond, target, [py.If(self.plain(e.cond), then, other)])
-        if isinstance(e, (ir.TableRef, ir.BracketsRef)) and all(self.strict(a) for a in _lookup_args(e, self.p)):
+        if isinstance(e, (ir.TableRef, ir.BracketsRef)) and all(self.strict(a) for a in _lookup_args(e, self.p)) \
+                and (isinstance(e, ir.TableRef) or self.p.brackets[e.name].constant):  # bands per claim: try
             lookup = self.plain_lookup(e)
             if money and not ir.in_fen(e):
                 return None

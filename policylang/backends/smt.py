@@ -50,7 +50,8 @@ class Reasons:
 
 
 _DYNAMIC = [(re.compile(r"^表 `(.+?)` 没有与"), "no_row:{}"), (re.compile(r"^表 `(.+?)` 第 .* 行同时命中"), "overlap:{}"),
-            (re.compile(r"^`(.+?)` 在 \d{4}-\d{2}-\d{2} 没有有效版本"), "no_version:{}")]
+            (re.compile(r"^`(.+?)` 在 \d{4}-\d{2}-\d{2} 没有有效版本"), "no_version:{}"),
+            (re.compile(r"^分段 `(.+?)` 第 \d+ 段"), "band_order:{}")]
 
 
 def reason_key(reason: str) -> str:
@@ -138,6 +139,8 @@ class Run:
             self.state, self.state_scaled = self.state_symbols(prefix)
         self.rules: dict = {}
         self.bracket_values: dict = {}
+        self.bracket_sites: list = []  # (BracketsRef, guard) at every use, for PL205
+        self.disorder: dict = {}  # brackets name -> when its bands are out of order for this claim
         self.roundings: dict = {}  # rule name -> (exact value, value rounded to the fen, mode)
         self.definitions: list = []  # fen = its formula, for each money rule this run has encoded
         self.serial = enc.serial()
@@ -326,17 +329,35 @@ class Run:
 
         Its `on` and `cumulative` are encoded at every use all the same: a table they read records its
         site under the guard of each use, so a gap reached only through a later use is still checked.
+        Bands evaluated per claim are encoded once, in band order after `on` and `cumulative`, as the
+        interpreter reads them; bounds out of order make the value not applicable (runtime.band_order),
+        and `disorder[name]` says when that happens to a claim whose bands are all applicable (PL205).
         """
         b = self.p.brackets[e.name]
         amount = self.expr(b.on)
         base = self.expr(b.cumulative) if b.cumulative is not None else V(z3.RealVal(0), z3.BoolVal(False),
                                                                            z3.IntVal(0))
+        self.bracket_sites.append((e, self.guard))
         if e.name not in self.bracket_values:
-            exact = {}
+            exact, disorder = {}, []
+            day = self.inputs[self.p.service_date]
 
             def body(version):
-                exact[version] = bracket_sum(base.v + amount.v, version.bands) - bracket_sum(base.v, version.bands)
-                return V(round_fen(exact[version], b.rounding), z3.BoolVal(False), z3.IntVal(0))
+                if b.constant:
+                    bands = [tuple(z3.RealVal(str(x)) if x is not None else None for x in band.values)
+                             for band in version.bands]
+                    na, why = z3.BoolVal(False), z3.IntVal(0)
+                else:
+                    parts = [[self.expr(band.low), self.expr(band.high) if band.high is not None else None,
+                              self.expr(band.rate)] for band in version.bands]
+                    flat = [x for triple in parts for x in triple if x is not None]
+                    bands = [tuple(x.v if x is not None else None for x in triple) for triple in parts]
+                    bad = out_of_order(bands)
+                    disorder.append(z3.And(validity_test(version.validity, day), z3.Not(any_na(flat)), bad))
+                    na = z3.Or(any_na(flat), bad)
+                    why = z3.If(any_na(flat), first_reason(flat), self.enc.reasons.id(f"band_order:{b.name}"))
+                exact[version] = bracket_sum(base.v + amount.v, bands) - bracket_sum(base.v, bands)
+                return V(round_fen(exact[version], b.rounding), na, why)
 
             inner = self.named(b.name, self.versioned(b.name, b.versions, body, ir.MONEY))
             if len(exact) == 1 and b.versions[0].validity == ir.ALWAYS:
@@ -344,6 +365,7 @@ class Run:
                 # take part in the lemmas of rounded rules (a dated one is 0 outside its dates)
                 self.roundings[b.name] = (*exact.values(), inner.v, b.rounding)
             parts = [amount, base]
+            self.disorder[e.name] = z3.And(z3.Not(any_na(parts)), z3.Or(*disorder)) if disorder else z3.BoolVal(False)
             self.bracket_values[e.name] = V(inner.v, z3.Or(any_na(parts), inner.na),
                                             z3.If(any_na(parts), first_reason(parts), inner.why))
         return self.bracket_values[e.name]
@@ -662,16 +684,26 @@ def _round_terms(linear, mode: str):
 
 
 def bracket_sum(amount, bands):
+    """Σ rate × (part of amount in [low, high)) over (low, high or None, rate) terms."""
     total = z3.RealVal(0)
-    for band in bands:
-        low, rate = z3.RealVal(str(band.low)), z3.RealVal(str(band.rate))
-        if band.high is None:
+    for low, high, rate in bands:
+        if high is None:
             part = z3.If(amount > low, amount - low, z3.RealVal(0))
         else:
-            high = z3.RealVal(str(band.high))
             part = z3.If(amount <= low, z3.RealVal(0), z3.If(amount < high, amount - low, high - low))
         total = total + mul(part, rate)
     return total
+
+
+def out_of_order(bands):
+    """runtime.band_order as a formula: a band that ends below its start, or starts off the previous end."""
+    bad = []
+    for i, (low, high, _) in enumerate(bands):
+        if i > 0:
+            bad.append(low != bands[i - 1][1])
+        if high is not None:
+            bad.append(high < low)
+    return z3.Or(*bad) if bad else z3.BoolVal(False)
 
 
 def read_claim(run: Run, model) -> dict:

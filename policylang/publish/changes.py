@@ -66,6 +66,8 @@ def changes(policy: ir.Policy, base: ir.Policy | None) -> list:
             out.extend(_row_changes(policy, base, name, rows, reach))
             if not amendments:
                 continue
+        if name in policy.brackets and name in base.brackets and before != after:
+            before, after = _band_rows(base.brackets[name], policy.brackets[name])
         if amendments:
             clauses = "、".join(dict.fromkeys(a.clause for a in amendments if a.clause))
             notes = "；".join(a.doc for a in amendments if a.doc)
@@ -124,19 +126,47 @@ def _row_key(table: ir.Table, row: ir.Row) -> str:
 
 
 def _names(policy: ir.Policy) -> list:
-    """Rules and tables in the order they were written."""
-    items = list(policy.rules.values()) + list(policy.tables.values())
+    """Rules, tables and brackets in the order they were written."""
+    items = list(policy.rules.values()) + list(policy.tables.values()) + list(policy.brackets.values())
     items.sort(key=lambda d: (d.span.file != policy.file, d.span.line))
     return [d.name for d in items]
 
 
 def _clause(policy, name):
-    d = policy.rules.get(name) or policy.tables.get(name)
+    d = policy.rules.get(name) or policy.tables.get(name) or policy.brackets.get(name)
     return d.clause if isinstance(d, ir.Rule) else d.versions[0].clause
 
 
 def _doc(policy, name):
-    return (policy.rules.get(name) or policy.tables.get(name)).doc
+    return (policy.rules.get(name) or policy.tables.get(name) or policy.brackets.get(name)).doc
+
+
+def _band_rows(base: ir.Brackets, new: ir.Brackets) -> tuple:
+    """Only the bands that changed, before and after: "第2段 60%" → "第2段 65%" (a band's bounds are shown
+    too when they changed; every band when the versions or the number of bands differ)."""
+    if len(base.versions) != len(new.versions) or any(
+            len(a.bands) != len(b.bands) for a, b in zip(base.versions, new.versions)):
+        return _describe_brackets(base), _describe_brackets(new)
+    before, after = [], []
+    for va, vb in zip(base.versions, new.versions):
+        dated = f"{values.validity(vb.validity)}：" if len(new.versions) > 1 else ""
+        for a, b in zip(va.bands, vb.bands):
+            if prose.band(a) != prose.band(b):
+                before.append(dated + _band_text(a, with_bounds=prose.band(a)[:2] != prose.band(b)[:2]))
+                after.append(dated + _band_text(b, with_bounds=prose.band(a)[:2] != prose.band(b)[:2]))
+    return "；".join(before), "；".join(after)
+
+
+def _band_text(band: ir.Band, with_bounds: bool) -> str:
+    low, high, rate = prose.band(band)
+    rate = f" {rate}" if isinstance(band.rate, ir.Const) else f"（{rate}）"  # its own ；/， stay inside
+    bounds = f"（{low}至{high}）" if with_bounds and band.high is not None else f"（{low}以上）" if with_bounds else ""
+    return f"第{band.index}段{bounds}{rate}"
+
+
+def _describe_brackets(b: ir.Brackets) -> str:
+    return "；".join(("" if len(b.versions) == 1 else f"{values.validity(v.validity)}：")
+                    + "，".join(_band_text(band, True) for band in v.bands) for v in b.versions)
 
 
 def _describe(policy: ir.Policy, name: str) -> str | None:
@@ -151,6 +181,8 @@ def _describe(policy: ir.Policy, name: str) -> str | None:
     if name in policy.tables:
         t = policy.tables[name]
         return "；".join(prose.table_summary(t, v) for v in t.versions)
+    if name in policy.brackets:
+        return _describe_brackets(policy.brackets[name])
     return None
 
 

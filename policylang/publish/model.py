@@ -239,8 +239,7 @@ def _table_item(table: ir.Table) -> TableItem:
 def _brackets_item(b: ir.Brackets) -> BracketsItem:
     versions = []
     for v in b.versions:
-        bands = [(values.money(band.low), values.money(band.high) if band.high is not None else "以上",
-                  values.rate(band.rate), band.clause or "") for band in v.bands]
+        bands = [(*prose.band(band), band.clause or "") for band in v.bands]
         versions.append((values.validity(v.validity) if len(b.versions) > 1 else "", bands))
     return BracketsItem(b.name, b.doc, prose.value(b.on), prose.value(b.cumulative) if b.cumulative else None,
                         versions, values.ROUNDING_NAMES[b.rounding])

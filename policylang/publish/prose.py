@@ -94,6 +94,12 @@ def chain(e: ir.If) -> str:
     return "；".join(parts)
 
 
+def band(b: ir.Band) -> tuple:
+    """A band as (from, to, rate) in words: constants as numbers, bounds and rates evaluated per claim as
+    their formulas ("起付线 + 50000.00元", "贫困人员为是时，60%；否则55%")."""
+    return value(b.low), value(b.high) if b.high is not None else "以上", value(b.rate)
+
+
 # ---- conditions -------------------------------------------------------------------------------
 def condition(e: ir.Expr, negated: bool = False) -> str:
     """A bool expression as a clause; `negated` reads its opposite."""

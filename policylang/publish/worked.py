@@ -1,7 +1,8 @@
 """Worked examples (计算示例): each `example` of the policy, evaluated at render time, step by step.
 
 Every step is what the reference interpreter did for the claim, read from its trace: the rules in
-the order it computed them (政策范围内费用 → 起付线 → 比例 → 限额 → 统筹支付), the table rows, bands and
+the order it computed them (政策范围内费用 → 起付线 → 比例 → 限额 → 统筹支付), the table rows, bands (each
+band's amount × rate, then the sum an auditor checks: "6269.00 × 55% + 3731.00 × 65% = 5873.10元") and
 versions that fired, the accumulators it updated; then the platform's totals (基金支付合计, 个人负担)
 from `claims.setlinfo`, with any fund stage the claim carries (a later-stage policy's hifp_pay). A rule's line shows the branch that applied, why, its formula in words and the
 same formula with the claim's numbers in it, and the result.
@@ -14,10 +15,11 @@ from decimal import Decimal, localcontext
 from policylang import ir
 from policylang.backends.interpreter import Interpreter, Trace
 from policylang.claims import Claim, setlinfo
+from policylang.explain import arithmetic, money_text, rate_text
 from policylang.platform import OUTPUT_NAMES, is_fund, sources
 from policylang.publish import prose, values
 from policylang.runtime import EXACT, NotApplicable
-from policylang.testing import Years, claim_problems, compare
+from policylang.testing import Years, claim_problems, compare, walk
 
 
 @dataclass
@@ -115,7 +117,8 @@ def _refused(policy, number, step, invalid) -> Step:
 
 def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
     run = interpreter.run(claim, state)
-    lines, updates, pending = [], [], []
+    lines, updates, pending, bands = [], [], [], []
+    held: list = []  # (brackets, note): a band's note waits for the rule that reads those brackets
     for event in trace.events:
         kind = event[0]
         if kind == "row":
@@ -126,15 +129,24 @@ def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
             pending.append(f"查表「{table}」{'第' + str(index) + '行' if index else '默认行'}（{shown}）"
                            + (f"，条款{clause}" if clause else ""))
         elif kind == "band":
-            _, name, index, clause = event
-            pending.append(f"分段「{name}」第{index}段" + (f"，条款{clause}" if clause else ""))
+            _, name, index, clause, part, rate, pay = event
+            bands.append((part, rate, pay))
+            held.append((name, f"分段「{name}」第{index}段：{money_text(part)}元 × {rate_text(rate)} = "
+                               f"{money_text(pay)}元" + (f"，条款{clause}" if clause else "")))
+        elif kind == "brackets":
+            if bands:  # nothing reached: no sum to check
+                held.append((event[1], f"分段「{event[1]}」合计：{arithmetic(bands, event[2])}元"))
+            bands = []
         elif kind == "version":
             _, name, index, validity, clause = event
             version = _versions(policy, name)[index]
             pending.append(f"「{name}」适用{values.validity(version.validity)}的版本")
         elif kind == "rule":
             _, name, value, clause = event
-            lines.append(_line(policy, run, name, value, clause, pending))
+            reads = _brackets_read(policy, name)
+            mine = [note for b, note in held if b in reads]
+            held = [(b, note) for b, note in held if b not in reads]
+            lines.append(_line(policy, run, name, value, clause, pending + mine))
             pending = []
         elif kind == "update":
             acc = policy.accumulators[event[1]]
@@ -143,6 +155,11 @@ def _lines(policy, interpreter, claim, state, trace) -> tuple[list, list]:
             else:
                 updates.append(f"{event[1]}：{values.show(event[2], acc.type)} → {values.show(event[3], acc.type)}")
     return lines, updates
+
+
+def _brackets_read(policy, name: str) -> set:
+    """The brackets a rule reads directly: their bands are noted on its line, not on a rule read meanwhile."""
+    return {n.name for v in policy.rules[name].versions for n in walk(v.expr) if isinstance(n, ir.BracketsRef)}
 
 
 def _skip_reason(reason: str) -> str:

@@ -30,6 +30,7 @@ class Amendment:
     base_span: Span
     key: tuple | None = None  # ast.Cell: the rows named, for a row amendment
     rows: tuple = ()  # amend_rows.RowChange: each row changed, added or removed
+    band: int | None = None  # `amend 大病分段 band 2 …`: the band whose rate changed
 
 
 @dataclass(frozen=True)
@@ -184,18 +185,21 @@ def merge(base: tuple, child: list) -> list:
 
 def amend(decls: list, errors: list, overrides: Overrides | None = None, vocabulary=()) -> tuple[list, list]:
     """Apply each `amend` to the definition it names: rules and assumptions get `expr op value`,
-    tables get it on every row's output; `=` replaces (and cuts an `--assume` of that name).
-    An amendment with a key, `add` or `remove` changes table rows (`amend_rows`); `vocabulary` (the
-    prelude's declarations) gives the members of the enumerations its key columns range over."""
+    tables get it on every row's output, brackets on every band's rate (with `band N`, on band N's
+    alone); `=` replaces (and cuts an `--assume` of that name). An amendment with a key, `add` or `remove`
+    changes table rows (`amend_rows`); `vocabulary` (the prelude's declarations) gives the members of the
+    enumerations its key columns range over."""
     amendments = []
     out = [d for d in decls if not isinstance(d, ast.AmendDecl)]
     for a in (d for d in decls if isinstance(d, ast.AmendDecl)):
         if a.key is not None:
             amendments.extend(_amend_rows(out, a, errors, amend_rows.domains(out, vocabulary)))
             continue
-        targets = [i for i, d in enumerate(out) if isinstance(d, (ast.RuleDecl, ast.TableDecl)) and d.name == a.target]
-        if not targets:
-            errors.append(_unknown_target(a, decls))
+        kinds = (ast.BracketsDecl,) if a.band is not None else (ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
+        targets = [i for i, d in enumerate(out) if isinstance(d, kinds) and d.name == a.target]
+        problem = _band_problem(a, out, targets)
+        if problem is not None:
+            errors.append(problem)
             continue
         cuts = a.op == "=" and overrides is not None and a.target in overrides.live
         if cuts:
@@ -204,8 +208,12 @@ def amend(decls: list, errors: list, overrides: Overrides | None = None, vocabul
             d = out[i]
             if cuts and d.span in overrides.docs:  # the page must not credit the override with this value
                 d = replace(d, options=replace(d.options, doc=overrides.docs[d.span]))
-            amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span))
-            if isinstance(d, ast.RuleDecl):
+            amendments.append(Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, d.span, band=a.band))
+            if isinstance(d, ast.BracketsDecl):  # a band's rate, or every band's
+                bands = tuple(replace(b, rate=_apply(b.rate, a)) if a.band in (None, n) else b
+                              for n, b in enumerate(d.bands, 1))
+                out[i] = replace(d, bands=bands)
+            elif isinstance(d, ast.RuleDecl):
                 # `=` gives the value outright: what was assumed no longer is (`+=` still builds on it)
                 out[i] = replace(d, expr=_apply(d.expr, a), assumption=d.assumption and a.op != "=")
             else:
@@ -291,6 +299,25 @@ def _amend_rows(out: list, a: ast.AmendDecl, errors: list, domains: dict) -> lis
         return []
     return [Amendment(a.target, a.op, a.value, a.clause, a.doc, a.span, out[versions[0]].span,
                       key=a.key, rows=tuple(touched))]
+
+
+def _band_problem(a: ast.AmendDecl, decls: list, targets: list) -> Diagnostic | None:
+    """Why an `amend` has nothing to change: no such definition (E0418), `band N` on something that is not
+    brackets, or a band number the brackets do not have (E0460)."""
+    if not targets:
+        if a.band is None or not any(getattr(d, "name", None) == a.target for d in decls):
+            return _unknown_target(a, decls)
+        return Diagnostic("E0460", a.target_span, {
+            "name": a.target, "band": a.band, "problem": f"`{a.target}` is not a brackets block",
+            "hint": f"`band N` picks one band of a `brackets`; write `amend {a.target} += …` to change "
+                    f"`{a.target}` as a whole"})
+    counts = [len(decls[i].bands) for i in targets if a.band is not None]
+    missing = [n for n in counts if a.band not in range(1, n + 1)]
+    if not missing:
+        return None
+    return Diagnostic("E0460", a.span, {
+        "name": a.target, "band": a.band, "problem": f"`{a.target}` has {missing[0]} band{'s' if missing[0] > 1 else ''}",
+        "hint": f"bands are numbered 1 to {missing[0]} in the order they are written"})
 
 
 def _apply(expr: ast.Expr, a: ast.AmendDecl) -> ast.Expr:

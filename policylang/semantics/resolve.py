@@ -342,7 +342,7 @@ class Resolver:
         try:
             return constant(value)
         except ValueError:
-            self.error("E0304", node.span, func="a table or band", expected="constant values",
+            self.error("E0304", node.span, func="a table", expected="constant values",
                        hint="cells and outputs are literals or members; compute with a rule instead")
             return None
 
@@ -410,19 +410,21 @@ class Resolver:
         cumulative = checker.expect(first.cumulative, ir.MONEY) if first.cumulative else None
         out = []
         for validity, d in zip(self.validities(name, versions), versions):
-            bands, prev, prev_known = [], None, True
+            bands, prev, prev_known, prev_open = [], None, True, False
             for index, b in enumerate(d.bands, 1):
-                low = self.const(checker, b.low, ir.MONEY)
-                high = self.const(checker, b.high, ir.MONEY) if b.high is not None else None
+                low = self.band_bound(checker, b.low)
+                high = self.band_bound(checker, b.high) if b.high is not None else None
                 rate = self.band_rate(checker, name, b.rate)
-                backwards = isinstance(low, Decimal) and isinstance(high, Decimal) and high <= low
+                lo, hi = _known(low), _known(high)
+                backwards = lo is not None and hi is not None and hi <= lo
                 if backwards:
-                    self.error("E0414", b.span, name=name, lo=f"{low}元", hi=f"{high}元")
-                elif isinstance(low, Decimal) and index > 1 and prev_known and prev != low:
-                    self.error("E0412", b.span, name=name, lo=f"{low}元",
+                    self.error("E0414", b.span, name=name, lo=f"{lo}元", hi=f"{hi}元")
+                elif index > 1 and (prev_open or (lo is not None and prev_known and prev != lo)):
+                    self.error("E0412", b.span, name=name, lo=f"{lo}元" if lo is not None else _text(b.low),
                                prev=f"{prev}元" if prev is not None else "∞")
-                # A bound that is itself wrong (already reported) says nothing about where the next band starts.
-                prev, prev_known = high, not backwards and (b.high is None or isinstance(high, Decimal))
+                # Bounds evaluated per claim are checked per claim (runtime.band_order); a bound that is
+                # itself wrong (already reported) says nothing about where the next band starts.
+                prev, prev_known, prev_open = hi, not backwards and hi is not None, b.high is None
                 bands.append(ir.Band(index, low, high, rate, b.clause or d.options.clause, b.span))
             out.append(ir.BracketsVersion(validity, tuple(bands), d.options.clause, d.span))
         out.sort(key=lambda v: v.validity.start or _MIN)
@@ -433,17 +435,31 @@ class Resolver:
                        hint="put `as` on the output that uses the brackets")
         return ir.Brackets(name, on, cumulative, tuple(out), rounding, first.options.doc, first.span)
 
-    def band_rate(self, checker, name, node) -> object:
-        """A band's rate; a band that pays money or a number gets the registry's own message (E0307)."""
+    def band_bound(self, checker, node) -> ir.Expr:
+        """A band's bound: a money expression, evaluated per claim (a constant is folded to one)."""
+        value = checker.check(node, ir.MONEY)
+        if isinstance(value, ir.NotApplicable):
+            self.error("E0312", node.span, what="a band's bound", value="`not applicable`",
+                       hint="a bound is an amount of money; to pay nothing below a point, start the first band there")
+            return ir.Const(None, ERROR, node.span)
+        if value.type not in (ir.MONEY, ERROR):
+            self.error("E0301", node.span, expected="money", found=str(value.type),
+                       hint="a band's bounds are amounts on the brackets' `on` amount, e.g. "
+                            "`起付线 .. 起付线 + 50000元`")
+            return ir.Const(None, ERROR, node.span)
+        return _folded(value)
+
+    def band_rate(self, checker, name, node) -> ir.Expr:
+        """A band's rate: a rate expression, evaluated per claim; money or a number gets E0307."""
         value = checker.check(node, ir.RATE)
         if isinstance(value, ir.NotApplicable):
             self.error("E0312", node.span, what="a band's rate", value="`not applicable`",
                        hint="every band pays a rate; use 0% for a band that pays nothing")
-            return None
+            return ir.Const(None, ERROR, node.span)
         if value.type not in (ir.RATE, ERROR):
             self.error("E0307", node.span, name=name, found=str(value.type))
-            return None
-        return self.value_of(node, value)
+            return ir.Const(None, ERROR, node.span)
+        return _folded(value)
 
     def accumulators(self, decls, enums) -> dict:
         result = {}
@@ -593,7 +609,11 @@ class Resolver:
                 return
             if state.get(name) == "active":
                 cycle = path[path.index(name):] + [name]
-                self.error("E0207", groups[name][0].span, name=name, cycle=" → ".join(cycle))
+                through = [n for n in cycle if isinstance(groups[n][0], ast.BracketsDecl)]
+                hint = (f"a band's bound or rate cannot read what the brackets `{through[0]}` pay: compute it "
+                        "from inputs, accumulators and rules that do not read the brackets" if through
+                        else "a rule cannot depend on its own value")
+                self.error("E0207", groups[name][0].span, name=name, cycle=" → ".join(cycle), hint=hint)
                 return
             state[name] = "active"
             for dep in sorted(deps.get(name, ())):
@@ -703,6 +723,33 @@ class Resolver:
 import datetime as _dt  # noqa: E402
 
 _MIN, _MAX = _dt.date.min, _dt.date.max
+
+
+def _folded(value: ir.Expr) -> ir.Expr:
+    """A constant expression (`60% + 5pp` after an amendment) as its Const, so constant bands stay numbers;
+    an amended `if` rate (`(if 贫困人员 then 60% else 55%) + 5pp`) with the constant taken into each branch,
+    so the docs read 65% / 60% rather than a formula."""
+    if isinstance(value, ir.Const):
+        return value
+    if isinstance(value, ir.Arith) and isinstance(value.left, ir.If) and isinstance(value.right, ir.Const):
+        branch = lambda e: _folded(dataclasses.replace(value, left=e))  # noqa: E731
+        return dataclasses.replace(value.left, then=branch(value.left.then), otherwise=branch(value.left.otherwise),
+                                   type=value.type)
+    try:
+        folded = constant(value)
+    except ValueError:
+        return value
+    return ir.Const(folded, value.type, value.span) if folded is not None else value
+
+
+def _known(e) -> Decimal | None:
+    """A bound's value when it is a constant, else None (evaluated per claim, or already wrong)."""
+    return e.value if isinstance(e, ir.Const) and isinstance(e.value, Decimal) else None
+
+
+def _text(node) -> str:
+    """Short words for a bound the author wrote as an expression, for E0412."""
+    return f"`{node.name}`" if isinstance(node, ast.Name) else "a bound computed per claim"
 
 
 def cited_clauses(rules, tables, brackets, accumulators, updates, scope_clause, properties) -> set:

@@ -211,6 +211,7 @@ class AmendDecl:
     key: tuple | None = None  # Cells naming table rows; None: the whole definition
     key_span: Span | None = None
     row: "Row | None" = None  # the row `add` inserts
+    band: int | None = None  # `amend 大病分段 band 2 += 5pp`: one band of a brackets block
 
 
 @dataclass(frozen=True)

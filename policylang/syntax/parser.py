@@ -213,8 +213,26 @@ def _token_hint(tok: Token, expected, before: str = "") -> str:
         return "write `else if`"
     if "HIT_POLICY" in expected:
         return "a table says its hit policy: `first` or `unique`"
+    band = _band_hint(expected, before)
+    if band:
+        return band
     if tok.type == "RBRACE":
         return "a block may have ended too early, or an item in it is incomplete"
+    return ""
+
+
+def _band_hint(expected, before: str) -> str:
+    """A band's rate the grammar cannot take: an `if` without `else`, or a sum the next band's bound
+    would continue (`-> 65% + 5pp`), which needs parentheses."""
+    if not before.lstrip().startswith("brackets") or "->" not in before:
+        return ""
+    rate = re.sub(r'"(\\.|[^"\\])*"', "", before[before.rfind("->") + 2:]).split("\n")[0].strip()
+    names = {_terminal_text(n) for n in expected}
+    if "`else`" in names and rate.startswith("if"):
+        return "a band's `if` rate needs its `else`: `-> if 贫困人员 then 60% else 55%`"
+    if "`..`" in names and not rate.startswith(("(", "if")) and re.search(r"[-+*×−]", rate):
+        return ("a band's rate that is more than one value goes in parentheses, e.g. `-> (75% + 5pp)`; "
+                "otherwise the next band's bound would continue it")
     return ""
 
 
@@ -445,6 +463,12 @@ class _ToAst(Transformer):
                              clause[1] if clause is not None else None,
                              _string(doc) if doc is not None else None, self._s(meta), key=key, key_span=key_span)
 
+    def amend_band(self, meta, c):
+        name, number, op, value, clause, doc = c
+        return ast.AmendDecl(str(name), _tok_span(self.file, name), op, value,
+                             clause[1] if clause is not None else None,
+                             _string(doc) if doc is not None else None, self._s(meta), band=_band_number(number))
+
     def policy_decl(self, meta, c):
         conforms = tuple(v for k, v in c[1:] if k == "conforms")
         entries = dict(x for x in c[1:] if x[0] != "conforms")
@@ -587,3 +611,10 @@ class _ToAst(Transformer):
     def example_decl(self, meta, c):
         state = c[1][1] if c[1] is not None else ()
         return ast.ExampleDecl(_string(c[0]), state, tuple(c[2:]), self._s(meta))
+
+
+def _band_number(token) -> object:
+    """`band 2`: the band's number, an int; a number that is not whole stays a Decimal, for composition
+    to refuse with the bands there are."""
+    value = Decimal(str(token))
+    return int(value) if value == value.to_integral_value() else value
