@@ -98,6 +98,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "{platform}` from the output, or `field {platform}` from the input"),
     "E0425": ("field `{field}` is given to both input `{first}` ({where}) and input `{second}`",
               "a claim's `{field}` fills one input: give one of them another field, or read one input twice"),
+    # the docs page an author controls (`page`, `fact`, `assumed`)
+    "E0440": ("`page` is declared twice", "a policy has one `page` block; the first is at {first}"),
+    "E0441": ("`{name}` is a fact: no rule can read it", "a `fact` ({where}) is shown on the docs page and "
+              "nowhere else; to compute with the value, declare it as a `rule`, or as an `assumption` when the "
+              "document does not state it"),
+    "E0442": ("`representative {name}`: `{name}` is not an input", "{hint}"),
+    "E0443": ("`axis {name}`: {reason}", "{hint}"),
+    "E0444": ("`page` names `{name}` twice", "the first is at {first}"),
+    "E0445": ("{what} must be a constant", "write a literal (56元, 60%, 2024-01-01, true) or a member: it does "
+              "not depend on any claim"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "
