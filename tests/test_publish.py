@@ -406,3 +406,17 @@ def test_the_page_says_which_budget_gave_the_verdicts():
     sentence = "以下结论在每题 7 秒、每份政策 45 秒的求解预算内得出"
     assert page.checks.budget.startswith(sentence)
     assert sentence in render_page(page, "html") and sentence in render_page(page, "md")
+
+
+def test_the_language_reference_example_of_page_and_fact():
+    """docs/language.md's `page` and `fact` example, added to the reference policy as the section says."""
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc.split("## `page` and `fact`", 1)[1]
+    block = section.split("```pol\n", 1)[1].split("```", 1)[0]
+    base = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    policy = load_text(base + "\n" + block, str(ROOT / "policies" / "shaoxing-2024.pol"))
+    assert [f.name for f in policy.facts] == ["个人缴费标准"]
+    page = build_pages([policy], check=False, charts=False).pages[0]
+    matrix = page.matrices[0]
+    assert matrix.row_axes[-1] == "就医地" and "病种：高血压" in matrix.author
+    assert page.facts[0].value == "380.00元" and page.facts[0].quote
