@@ -344,6 +344,9 @@ def test_assumed_header_facts_are_never_printed_as_fact(author_page):
         if "2024年1月1日" in line or "2023年12月20日" in line:
             assert "假定" in line, line
     assert html.count('<span class="label assumption-tag">假定</span>') >= 3
+    index = render_index([page], "md")
+    assert "【假定】2024年1月1日起" in index and "【假定】示医保发" not in index
+    assert '<span class="label assumption-tag">假定</span>2024年1月1日起' in render_index([page], "html")
 
 
 def test_facts_are_shown_apart_and_read_by_nothing(author_page):
