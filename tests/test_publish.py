@@ -423,3 +423,16 @@ def test_the_language_reference_example_of_page_and_fact():
     matrix = page.matrices[0]
     assert matrix.row_axes[-1] == "就医地" and "病种：高血压" in matrix.author
     assert page.facts[0].value == "380.00元" and page.facts[0].quote
+
+
+def test_a_reform_inherits_the_page_and_facts_unless_it_says_its_own():
+    """`extends` keeps the base's `page` and facts; the reform's own `page` replaces the base's whole, and
+    its own fact of the same name replaces the base's (no 'defined twice')."""
+    head = 'policy "改革" {\n  extends "page-author.pol"\n  in force from 2025-01-01\n}\n'
+    file = str(GOLDEN / "policies" / "reform.pol")
+    inherited = load_text(head, file)
+    assert [n for n, _ in inherited.page.axes] == ["就医地"] and len(inherited.facts) == 2
+    own = load_text(head + 'page {\n  representative 特困人员 = true\n}\n'
+                    'fact 特困人员个人缴费: money = 400元 clause "三"\n', file)
+    assert own.page.axes == () and [(n, v) for n, v, _ in own.page.representative] == [("特困人员", True)]
+    assert {f.name: f.value for f in own.facts} == {"特困人员个人缴费": Decimal("400"), "代缴": True}
