@@ -155,6 +155,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "the default also serves claims outside the key; first give the key's claims a row of their own: "
               "`amend {name} add {key} -> …`"),
     "E0460": ("`amend {name} band {band}`: {problem}", "{hint}"),
+    # the docs page an author controls (`page`, `fact`, `assumed`)
+    "E0440": ("`page` is declared twice", "a policy has one `page` block; the first is at {first}"),
+    "E0441": ("`{name}` is a fact: no rule can read it", "a `fact` ({where}) is shown on the docs page and "
+              "nowhere else; to compute with the value, declare it as a `rule`, or as an `assumption` when the "
+              "document does not state it"),
+    "E0442": ("`representative {name}`: `{name}` is not an input", "{hint}"),
+    "E0443": ("`axis {name}`: {reason}", "{hint}"),
+    "E0444": ("`page` names `{name}` twice", "the first is at {first}"),
+    "E0445": ("{what} must be a constant", "write a literal (56元, 60%, 2024-01-01, true) or a member: it does "
+              "not depend on any claim"),
     # warnings: the policy loads, but something the user asked for does not happen
     "W0424": ("`--assume {name}={value}` does not reach this policy's value: {how} gives `{name}` outright",
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "

@@ -463,14 +463,56 @@ class Meta:
     in_force: Validity
     source: str | None
     span: Span
+    # ((entry, note), …): header facts the author marked `assumed "note"` (document, full_title, issuer,
+    # issued, in_force, source); the page prints them as 假定 with the note, never as the document's word
+    assumed: tuple = ()
+
+    def assumption(self, entry: str) -> str | None:
+        """The author's note when this header entry is assumed, else None."""
+        return next((note for key, note in self.assumed if key == entry), None)
 
 
 @dataclass(frozen=True)
 class Quote:
-    """The words of a clause as the source document prints them (`quote`), for the published docs."""
+    """The words of a clause as the source document prints them (`quote`), for the published docs:
+    one string per paragraph."""
 
     clause: str
-    text: str
+    paragraphs: tuple
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The author's choices for the docs page (`page { … }`): the ordinary claim's values
+    ((input, typed value, span), …) and the ratio matrix's extra axes ((enumeration input, span), …)."""
+
+    representative: tuple
+    axes: tuple
+    span: Span
+
+    def value(self, name: str):
+        """(True, value) when the author named this input's representative value, else (False, None)."""
+        for n, v, _ in self.representative:
+            if n == name:
+                return True, v
+        return False, None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fact of the document that is not per claim (`fact`): a premium, who pays it. Shown on the page;
+    no rule reads it and no claim's result carries it."""
+
+    name: str
+    type: Type
+    value: object
+    clause: str | None
+    text: str | None
     span: Span
 
 
@@ -499,10 +541,16 @@ class Policy:
     amendments: tuple = field(default=())  # compose.Amendment: what changed against `extends`
     quotes: tuple = field(default=())  # Quote, one per clause, in file order
     warnings: tuple = field(default=())  # Diagnostic(severity="warning") from composition (W0424)
+    page: Page | None = None  # the author's choices for the docs page
+    facts: tuple = field(default=())  # Fact, in file order
 
     def quote(self, clause: str | None) -> str | None:
-        """The quoted words of a clause, if the policy quotes it."""
+        """The quoted words of a clause, if the policy quotes it (paragraphs on separate lines)."""
         return next((q.text for q in self.quotes if q.clause == clause), None) if clause else None
+
+    def quote_paragraphs(self, clause: str | None) -> tuple:
+        """The quoted words of a clause, one string per paragraph; () if the policy does not quote it."""
+        return next((q.paragraphs for q in self.quotes if q.clause == clause), ()) if clause else ()
 
     @property
     def assumptions(self) -> tuple:

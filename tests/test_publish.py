@@ -23,6 +23,8 @@ from policylang.publish.site import build_pages, render_compare, render_index, r
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = policy_files([ROOT / "policies"])
 GOLDEN = ROOT / "tests" / "publish"
+# Policies written for these tests, each with a golden page: every construct an author controls.
+TEST_POLICIES = [GOLDEN / "policies" / "page-author.pol"]
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +71,17 @@ def test_index_and_comparison(pages, golden):
     golden(GOLDEN / "compare.md", render_compare(pages, "md"))
 
 
+@pytest.mark.parametrize("policy", TEST_POLICIES, ids=lambda p: p.stem)
+def test_test_policy_golden(policy, golden):
+    """A test policy's page alone (not on the comparison page of the shipped policies)."""
+    page = build_pages([load_policy(policy.relative_to(ROOT))], check=False, charts=False).pages[0]
+    markdown, html = render_page(page, "md"), render_page(page, "html")
+    strict_parse(html)
+    golden(GOLDEN / f"{policy.stem}.md", markdown)
+
+
 def test_every_golden_has_its_policy():
-    known = {p.stem for p in POLICIES} | {"compare"}
+    known = {p.stem for p in POLICIES} | {p.stem for p in TEST_POLICIES} | {"compare"}
     assert not [p.name for p in GOLDEN.glob("*.md") if p.stem not in known]
 
 
@@ -158,14 +169,18 @@ def hostile_policy():
 policy "{s}" {{
   document "{s}"
   title "{s}"
-  issuer "{s}"
-  in force from 2024-01-01
+  issuer "{s}" assumed "{s}"
+  in force from 2024-01-01 assumed "{s}"
   source "{s}"
 }}
 
 use prelude
 
 quote "{s}" "{s}"
+
+  "{s}"
+
+fact 缴费: text = "{s}" clause "{s}" "{s}"
 
 enum 地点 {{
   本地 "{s}"
@@ -283,3 +298,141 @@ def test_the_docs_back_end_does_not_import_lark():
     for path in (ROOT / "policylang" / "publish").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "import lark" not in text and "from lark" not in text, path.name
+
+
+# ---- what the author controls: page, fact, assumed, quote paragraphs ------------------------------------
+AUTHOR = GOLDEN / "policies" / "page-author.pol"
+
+
+@pytest.fixture(scope="module")
+def author_page():
+    policy = load_policy(AUTHOR.relative_to(ROOT))
+    page = build_pages([policy], check=False, charts=False).pages[0]
+    return policy, page, render_page(page, "md"), render_page(page, "html")
+
+
+def test_quote_parts_after_a_blank_line_are_paragraphs(author_page):
+    """`quote "二" "问：…？" <blank line> "答：…" "…"`: the question no longer runs into its answer; strings
+    on consecutive lines stay one paragraph (a clause split for width)."""
+    policy, page, markdown, html = author_page
+    assert policy.quote_paragraphs("二") == ("问：在省内其他城市住院，报销比例是多少？",
+                                           "答：比在本市同级医疗机构住院低 10 个百分点；跨省住院统一按 45% 报销。")
+    assert "> 问：在省内其他城市住院，报销比例是多少？\n>\n> 答：" in markdown
+    assert "<p>问：在省内其他城市住院，报销比例是多少？</p><p>答：" in html
+    assert "？答：" not in markdown and "？答：" not in html
+
+
+def test_shipped_quotes_keep_their_paragraphs(pages):
+    """绍兴 （六）: the ratio list is one paragraph split over three lines for width; the annual limit and
+    the rule for people living elsewhere are paragraphs of their own."""
+    group = next(g for g in page_of(pages, "shaoxing-2024").groups if g.clause == "（六）")
+    assert len(group.quote) == 3
+    assert group.quote[0].endswith("报销 65%，其中肺结核报销 70%；在市内二级定点医疗机构医疗的，报销 50%；"
+                                   "在市内其他定点医疗机构医疗的，报销 15%；在市内定点零售药店购药的，报销 15%。")
+    assert group.quote[1].startswith("一个医保年度内") and group.quote[2].startswith("异地长期居住人员")
+
+
+def test_assumed_header_facts_are_never_printed_as_fact(author_page):
+    policy, page, markdown, html = author_page
+    assert policy.meta.assumption("in_force") == "文件未载明执行日期，按印发后首个医保年度推定"
+    assert policy.meta.assumption("document") is None
+    assert "- 印发日期：**【假定】**2023年12月20日（文件落款无日期，按公开发布日期推定）" in markdown
+    assert "- 施行期：**【假定】**2024年1月1日起（文件未载明执行日期，按印发后首个医保年度推定）" in markdown
+    assert "- 文号：示医保发〔2024〕1号\n" in markdown  # stated by the document: no mark
+    # every place the assumed dates appear says they are assumed
+    for line in markdown.splitlines():
+        if "2024年1月1日" in line or "2023年12月20日" in line:
+            assert "假定" in line, line
+    assert html.count('<span class="label assumption-tag">假定</span>') >= 3
+    index = render_index([page], "md")
+    assert "【假定】2024年1月1日起" in index and "【假定】示医保发" not in index
+    assert '<span class="label assumption-tag">假定</span>2024年1月1日起' in render_index([page], "html")
+
+
+def test_facts_are_shown_apart_and_read_by_nothing(author_page):
+    policy, page, markdown, html = author_page
+    assert [(f.name, f.value, f.clause) for f in page.facts] == [("特困人员个人缴费", "380.00元", "三"),
+                                                                  ("代缴", "是", "三")]
+    assert page.facts[0].quote and not page.facts[1].quote  # the clause's words once
+    assert "特困人员个人缴费" not in {p.name for p in page.parameters + page.assumptions}
+    assert "特困人员个人缴费" not in policy.rules and "特困人员个人缴费" not in markdown.split("## 其他规定")[0]
+    assert "## 其他规定" in markdown and '<h2 id="facts">其他规定</h2>' in html
+    from policylang.evaluators import evaluator
+
+    step = policy.examples[0].steps[0]
+    claim = {n: v for n, v, _ in step.inputs}
+    outcome = evaluator(policy, "compiled")(claim, {})
+    assert set(outcome.outputs) == {"报销比例", "统筹支付"}  # outputs only: no fact among the results
+
+
+def test_the_authors_representative_values_come_first(author_page):
+    """The author held 特困人员 = false and 政策范围内费用 = 3000元; the examples alone would be tied."""
+    policy, page, markdown, html = author_page
+    matrix = page.matrices[0]
+    assert matrix.author == ["政策范围内费用：3,000.00元", "特困人员：否"]
+    assert matrix.held == []  # nothing else was left to the search
+    assert "政策作者指定的代表值：" in markdown
+    text = AUTHOR.read_text(encoding="utf-8").replace("特困人员 = false\n  axis", "特困人员 = true\n  axis")
+    flipped = build_pages([load_text(text, str(AUTHOR))], check=False, charts=False).pages[0].matrices[0]
+    row = next(r for r in flipped.rows if r.labels[-1] == "辖区内")
+    assert dict(zip(flipped.columns, (c.text for c in row.cells)))["基层"] == "90%"  # the author's claim, +5pp
+    assert "特困人员：是" in flipped.author
+
+
+def test_an_axis_the_author_adds(author_page):
+    policy, page, markdown, html = author_page
+    matrix = page.matrices[0]
+    assert matrix.row_axes == ("险种", "就诊类型", "就医地")
+    by_place = {r.labels[-1]: dict(zip(matrix.columns, (c.text for c in r.cells))) for r in matrix.rows}
+    assert list(by_place) == ["辖区内", "省内", "跨省"]
+    assert by_place["辖区内"]["基层"] == "85%" and by_place["省内"]["基层"] == "75%"
+    assert by_place["跨省"]["三级"] == "45%"
+    assert "| 险种 | 就诊类型 | 就医地 | 基层 |" in markdown
+
+
+def test_chart_names_the_authors_values():
+    pytest.importorskip("matplotlib")
+    from policylang.publish import chart
+
+    try:
+        chart.cjk_font_path()
+    except chart.FontMissing:
+        pytest.skip("no CJK font")
+    result = chart.payment_chart(load_policy(AUTHOR.relative_to(ROOT)))
+    assert result is not None and result.claim["特困人员"] is False
+    assert "特困人员 否（作者指定）" in result.description
+
+
+def test_the_page_says_which_budget_gave_the_verdicts():
+    policy = load_policy(ROOT / "tests" / "cli" / "cap-bypassed.pol")
+    page = build_pages([policy], check=True, timeout=7.0, budget=45.0, charts=False).pages[0]
+    sentence = "以下结论在每题 7 秒、每份政策 45 秒的求解预算内得出"
+    assert page.checks.budget.startswith(sentence)
+    assert sentence in render_page(page, "html") and sentence in render_page(page, "md")
+
+
+def test_the_language_reference_example_of_page_and_fact():
+    """docs/language.md's `page` and `fact` example, added to the reference policy as the section says."""
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc.split("## `page` and `fact`", 1)[1]
+    block = section.split("```pol\n", 1)[1].split("```", 1)[0]
+    base = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    policy = load_text(base + "\n" + block, str(ROOT / "policies" / "shaoxing-2024.pol"))
+    assert [f.name for f in policy.facts] == ["个人缴费标准"]
+    page = build_pages([policy], check=False, charts=False).pages[0]
+    matrix = page.matrices[0]
+    assert matrix.row_axes[-1] == "就医地" and "病种：高血压" in matrix.author
+    assert page.facts[0].value == "380.00元" and page.facts[0].quote
+
+
+def test_a_reform_inherits_the_page_and_facts_unless_it_says_its_own():
+    """`extends` keeps the base's `page` and facts; the reform's own `page` replaces the base's whole, and
+    its own fact of the same name replaces the base's (no 'defined twice')."""
+    head = 'policy "改革" {\n  extends "page-author.pol"\n  in force from 2025-01-01\n}\n'
+    file = str(GOLDEN / "policies" / "reform.pol")
+    inherited = load_text(head, file)
+    assert [n for n, _ in inherited.page.axes] == ["就医地"] and len(inherited.facts) == 2
+    own = load_text(head + 'page {\n  representative 特困人员 = true\n}\n'
+                    'fact 特困人员个人缴费: money = 400元 clause "三"\n', file)
+    assert own.page.axes == () and [(n, v) for n, v, _ in own.page.representative] == [("特困人员", True)]
+    assert {f.name: f.value for f in own.facts} == {"特困人员个人缴费": Decimal("400"), "代缴": True}

@@ -331,8 +331,12 @@ class _Model:
                     return 0 if "居民" in m else 1
                 return 0
 
-            values = sorted(self.prefs.order(inp), key=lambda v: v is not _ABSENT and preferred(v))
+            # the author's value first (`page { representative … }`), then 住院 and 居民 first
+            values = sorted(self.prefs.order(inp), key=lambda v: (not self.prefs.is_author(inp, v),
+                                                                  v is not _ABSENT and preferred(v)))
             return values if inp.name in self.read else values[:1]
+        elif inp.name in self.prefs.author:
+            values = [self.prefs.author[inp.name]] + [v for v, _ in used.most_common() if v != self.prefs.author[inp.name]]
         elif inp.type == ir.DATE:
             values = [self.day]
         elif used:
@@ -341,7 +345,9 @@ class _Model:
             values = [Decimal(0)]
         else:
             values = ["示例"]
-        if inp.optional:
+        if inp.optional and inp.name in self.prefs.author:
+            values = values + [_ABSENT]
+        elif inp.optional:
             values = [_ABSENT] + ([] if inp.type.name in ("money", "text") else values)
         # An input the policy never reads cannot change the answer: one value is enough.
         return values if inp.name in self.read else values[:1]
@@ -391,7 +397,8 @@ class _Model:
             if inp.name in base and inp.name in self.read:
                 value = base[inp.name]
                 shown = "是" if value is True else "否" if value is False else _shown(value)
-                parts.append(f"{inp.name} {shown}")
+                mark = "（作者指定）" if self.prefs.is_author(inp, value) else ""
+                parts.append(f"{inp.name} {shown}{mark}")
         parts.append(f"{self.policy.service_date} {self.day.isoformat()}")
         if self.policy.accumulators:
             parts.append("本年度首次就诊（累计值为初值）")

@@ -12,7 +12,9 @@ is varied alone, and every value that changes the ratio is listed as an exceptio
 ("病种为肺结核：70%").
 
 The axes are found by platform field (insutype, med_type, dedc_hosp_lv), so the matrix of every
-policy that uses the prelude lines up with every other's on the comparison page.
+policy that uses the prelude lines up with every other's on the comparison page; the author may add
+row axes (`page { axis 就医地 }`), each listing every member, and name representative values
+(`page { representative … }`), which come first in every cell's search and are listed as the author's.
 """
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ class Matrix:
     rows: list
     day: datetime.date
     held: list  # "病种：高血压" — representative values used somewhere in the matrix
+    author: list = field(default_factory=list)  # "政策范围内费用：2,000.00元" — the author's values held
+    day_assumed: bool = False  # the day comes from an in-force date the author marked `assumed`
 
     @property
     def day_text(self) -> str:
@@ -88,22 +92,25 @@ class _Builder:
         self.day = self.prefs.day
         self.read = _inputs_read(policy)
         by_field = {i.field: n for n, i in policy.inputs.items() if i.field}
-        self.row_axes = tuple(by_field[f] for f in ROW_FIELDS if by_field.get(f) in self.read)
+        self.author_axes = tuple(name for name, _ in policy.page.axes) if policy.page else ()
+        self.row_axes = tuple(by_field[f] for f in ROW_FIELDS if by_field.get(f) in self.read) + self.author_axes
         column = by_field.get(COLUMN_FIELD)
         self.column_axis = column if column in self.read else None
 
     # ---- domains
     def axis_members(self, name: str) -> list:
         """The members the policy names, and the first it does not (members it never names behave
-        alike), in declaration order."""
+        alike), in declaration order; every member of an axis the author added."""
         t = self.p.inputs[name].type
         named = self.named(t)
         members = self.p.enums[t.enum].member_names()
+        if name in self.author_axes:
+            return list(members)
         unnamed = [m for m in members if m not in named][:1]
         return [m for m in members if m in named or m in unnamed]
 
     def unnamed(self, name: str, member: str) -> bool:
-        return member not in self.named(self.p.inputs[name].type)
+        return name not in self.author_axes and member not in self.named(self.p.inputs[name].type)
 
     def named(self, t: ir.Type) -> set:
         return self.prefs.named(t)
@@ -144,9 +151,14 @@ class _Builder:
                     if shown not in held[name]:
                         held[name].append(shown)
         held_text = [f"{name}：{'或'.join(shown)}" for name, shown in held.items()]
+        author = [f"{i.name}：{_shown(self.prefs.author[i.name], i.type)}" for i in others
+                  if i.name in self.prefs.author and i.name in self.read]
+        if self.p.service_date in self.prefs.author:
+            author.append(f"{self.p.service_date}：{values.date(self.day)}")
         platform_label = OUTPUT_NAMES[rule.platform][0] if rule.platform else None
+        day_assumed = self.p.service_date not in self.prefs.author and self.p.meta.assumption("in_force") is not None
         return Matrix(rule.name, rule.platform, platform_label, self.row_axes, self.column_axis,
-                      columns, rows, self.day, held_text)
+                      columns, rows, self.day, held_text, author, day_assumed)
 
     def run(self, fixed: dict, others: list, combo) -> tuple:
         """(valid and in scope, the output's value or NotApplicable)."""
@@ -179,8 +191,10 @@ class _Builder:
         if chosen is None:
             return Cell("out", "—")
         combo, v = chosen
+        # the author's values are listed apart (Matrix.author); a value shown here is the search's choice
         held = {i.name: _shown(x, i.type) for i, x in zip(others, combo)
-                if i.name in self.read and len(self.prefs.domain(i)) > 1 and x is not ABSENT}
+                if i.name in self.read and len(self.prefs.domain(i)) > 1 and x is not ABSENT
+                and not self.prefs.is_author(i, x)}
         if isinstance(v, NotApplicable):
             cell = Cell("na", values.NOT_GIVEN, reason=v.reason, held=held)
         else:

@@ -69,8 +69,19 @@ class AccumulatorItem:
 @dataclass
 class ClauseGroup:
     clause: str | None
-    quote: str | None
+    quote: list  # paragraphs of the clause's `quote`, [] when it has none
     items: list
+
+
+@dataclass
+class FactItem:
+    """A `fact`: stated by the document, not computed per claim (其他规定)."""
+
+    name: str
+    value: str
+    clause: str | None
+    text: str | None
+    quote: list  # paragraphs of the clause's `quote`
 
 
 @dataclass
@@ -97,7 +108,7 @@ class PolicyPage:
     extends_slug: str | None
     conforms: list  # guideline titles
     scope_clause: str | None
-    scope_quote: str | None
+    scope_quote: list  # paragraphs
     scope: list  # (words, message)
     inputs: list  # (name, type, field, required, doc)
     matrices: list
@@ -107,16 +118,20 @@ class PolicyPage:
     changes: list  # changes.Change
     examples: list  # worked.Worked
     checks: object  # status.Checks
-    quotes: list  # (clause, text)
+    quotes: list  # (clause, paragraphs)
     chart_svg: str | None = None
+    assumed: dict = field(default_factory=dict)  # header entry (document, issued, in_force …) -> the author's note
+    facts: list = field(default_factory=list)  # FactItem
+    representative: list = field(default_factory=list)  # "政策范围内费用 2,000.00元": the author's page values
     version: str = __version__
     warnings: list = field(default_factory=list)
 
 
 def policy_page(policy: ir.Policy, slug: str, report=None, load=None, chart_svg: str | None = None,
-                slugs: dict | None = None) -> PolicyPage:
+                slugs: dict | None = None, timeout: float | None = None, budget: float | None = None) -> PolicyPage:
     """The page of one policy. `report`: a check.Report, or None for 未检查; `load(path)` reads the
-    base policy of an `extends`; `slugs` maps policy files to their pages' slugs (for links)."""
+    base policy of an `extends`; `slugs` maps policy files to their pages' slugs (for links);
+    `timeout` and `budget`: the solver budgets the report was produced with (said on the page)."""
     meta = policy.meta
     base = load_base(policy, load)
     parameters = _parameters(policy, base)
@@ -128,14 +143,34 @@ def policy_page(policy: ir.Policy, slug: str, report=None, load=None, chart_svg:
         in_force=values.validity(meta.in_force), source=meta.source,
         extends=base.meta.title if base else (Path(policy.extends).name if policy.extends else None),
         extends_slug=extends_slug,
-        conforms=conforms, scope_clause=policy.scope_clause, scope_quote=policy.quote(policy.scope_clause),
+        conforms=conforms, scope_clause=policy.scope_clause,
+        scope_quote=list(policy.quote_paragraphs(policy.scope_clause)),
         scope=[(prose.condition(r.expr), r.message) for r in policy.scope],
         inputs=_inputs(policy), matrices=ratio_matrices(policy),
         groups=_groups(policy, {p.name for p in parameters if p.assumption}),
         parameters=[p for p in parameters if not p.assumption],
         assumptions=[p for p in parameters if p.assumption],
-        changes=changes(policy, base), examples=worked_examples(policy), checks=check_status(policy, report),
-        quotes=[(q.clause, q.text) for q in policy.quotes], chart_svg=chart_svg)
+        changes=changes(policy, base), examples=worked_examples(policy),
+        checks=check_status(policy, report, timeout, budget),
+        quotes=[(q.clause, list(q.paragraphs)) for q in policy.quotes], chart_svg=chart_svg,
+        assumed=dict(meta.assumed), facts=_facts(policy), representative=_representative(policy))
+
+
+def _facts(policy: ir.Policy) -> list:
+    """Each fact with its clause's quote, the quote under the first fact that cites the clause only."""
+    out, quoted = [], set()
+    for f in policy.facts:
+        quote = list(policy.quote_paragraphs(f.clause)) if f.clause not in quoted else []
+        quoted.add(f.clause)
+        out.append(FactItem(f.name, values.show(f.value, f.type), f.clause, f.text, quote))
+    return out
+
+
+def _representative(policy: ir.Policy) -> list:
+    """The author's representative values, as the page names them."""
+    if policy.page is None:
+        return []
+    return [f"{name} {values.show(value, policy.inputs[name].type)}" for name, value, _ in policy.page.representative]
 
 
 def file_key(path) -> str:
@@ -209,7 +244,7 @@ def _groups(policy: ir.Policy, assumed: set) -> list:
     groups: dict = {}
     for _, clause, item in entries:
         groups.setdefault(clause, []).append(item)
-    return [ClauseGroup(clause, policy.quote(clause), items) for clause, items in groups.items()]
+    return [ClauseGroup(clause, list(policy.quote_paragraphs(clause)), items) for clause, items in groups.items()]
 
 
 def _rule_item(rule: ir.Rule, assumed: bool) -> RuleItem:

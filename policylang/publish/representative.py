@@ -4,6 +4,8 @@ A docs page shows numbers for one claim at a time (the ratio matrix's cells, the
 it must choose the inputs it does not vary. It must never headline an exception (a penalty, a +5pp
 group, a named disease), so each input's values are ordered, most ordinary first, by:
 
+0. **the author's word**: a value the policy's `page { representative … }` names comes first (and is
+   the only amount, rate or date tried for that input); the author knows what is typical;
 1. **the policy's examples**: the value most of its example claims give (the author's picture of
    the typical claim; an optional input left out counts as a value), counting first the examples
    that share the values the page fixes (a 门诊慢特病 row: the 门诊慢特病 examples) when there are
@@ -53,8 +55,16 @@ class _Absent:
 ABSENT = _Absent()
 
 
+def author_values(policy: ir.Policy) -> dict:
+    """input -> the representative value the author named in `page { representative … }`."""
+    return {name: value for name, value, _ in policy.page.representative} if policy.page else {}
+
+
 def representative_day(policy: ir.Policy) -> datetime.date:
-    """The policy's first day in force, else its first example's date."""
+    """The service date the author named, else the policy's first day in force, else its first example's."""
+    author = author_values(policy)
+    if policy.service_date in author:
+        return author[policy.service_date]
     if policy.meta.in_force.start is not None:
         return policy.meta.in_force.start
     for example in policy.examples:
@@ -70,6 +80,7 @@ class Preferences:
 
     def __init__(self, policy: ir.Policy):
         self.p = policy
+        self.author = author_values(policy)
         self.day = representative_day(policy)
         self.steps = _example_claims(policy)
         self.used = _counts(policy, self.steps)
@@ -85,13 +96,17 @@ class Preferences:
         used, scores = _majority(self.used.get(inp.name, Counter())), self.scores.get(inp.name, Counter())
         uncovered = self.uncovered.get(inp.name, Counter())
         fallback = {v: i for i, v in enumerate(self._fallback(inp, options))}
-        return sorted(options, key=lambda v: (-near[_key(v)], -used[_key(v)], -scores[_key(v)], uncovered[_key(v)],
-                                              fallback[v]))
+        return sorted(options, key=lambda v: (not self.is_author(inp, v), -near[_key(v)], -used[_key(v)],
+                                              -scores[_key(v)], uncovered[_key(v)], fallback[v]))
+
+    def is_author(self, inp: ir.Input, value) -> bool:
+        """The author named this value as the input's representative one (`page { representative … }`)."""
+        return inp.name in self.author and value is not ABSENT and _key(value) == _key(self.author[inp.name])
 
     def exceptional(self, inp: ir.Input, value) -> bool:
         """The rules treat this value as an exception (a penalty, a bonus group, a flat special rate)
-        and the examples do not make it the typical one: a page may show it only as an exception."""
-        if self.scores.get(inp.name, Counter())[_key(value)] >= 0:
+        and neither the author nor the examples make it the typical one: a page may show it only as an exception."""
+        if self.is_author(inp, value) or self.scores.get(inp.name, Counter())[_key(value)] >= 0:
             return False
         used = self.used.get(inp.name, Counter())
         return not used or used[_key(value)] < max(used.values())
@@ -107,7 +122,9 @@ class Preferences:
     def domain(self, inp: ir.Input) -> list:
         """The values tried for one input: every member or truth value; one amount, rate or date."""
         t = inp.type
-        if t.name == "enum":
+        if inp.name in self.author and t.name not in ("enum", "bool"):
+            options = [self.author[inp.name]]  # the author's amount, rate or date replaces ours
+        elif t.name == "enum":
             options = list(self.p.enums[t.enum].member_names())
         elif t == ir.BOOL:
             options = [False, True]

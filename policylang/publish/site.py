@@ -56,7 +56,8 @@ def build_pages(policies: list, check: bool = True, timeout: float = 10.0, chart
             svg, warning = chart_svg(policy)
             if warning:
                 site.warnings.append(warning)
-        site.pages.append(policy_page(policy, slugs[file_key(policy.file)], report, load, svg, slugs))
+        site.pages.append(policy_page(policy, slugs[file_key(policy.file)], report, load, svg, slugs,
+                                      timeout, budget or DEFAULT_BUDGET))
     return site
 
 

@@ -46,6 +46,7 @@ class Checks:
     builtin: dict = field(default_factory=dict)  # status label -> count
     findings: list = field(default_factory=list)  # PropertyRow for built-in checks that failed
     seconds: str = ""
+    budget: str = ""  # the solver budgets that produced these verdicts, in words
 
 
 def property_words(policy: ir.Policy, p: ir.Property) -> str:
@@ -63,7 +64,26 @@ def property_words(policy: ir.Policy, p: ir.Property) -> str:
     return "，".join(parts)
 
 
-def check_status(policy: ir.Policy, report) -> Checks:
+def budget_words(timeout: float | None, budget: float | None) -> str:
+    """Which solver budget produced the verdicts: 未能判定 under one budget may be 已证明 under a larger one.
+    Both are seconds of the checker's calibrated resource count (`--timeout`, `--budget`)."""
+    import inspect
+
+    from policylang.check import DEFAULT_BUDGET, check_policy
+
+    if timeout is None:  # the checker's own default, not a copy of it
+        timeout = inspect.signature(check_policy).parameters["timeout"].default
+    budget = DEFAULT_BUDGET if budget is None else budget
+    return (f"以下结论在每题 {_seconds(timeout)} 秒、每份政策 {_seconds(budget)} 秒的求解预算内得出"
+            f"（--timeout {_seconds(timeout)} --budget {_seconds(budget)}；秒为校准后的求解资源计数，"
+            f"与机器快慢无关）；“未能判定”在更大的预算下可能得到判定")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def check_status(policy: ir.Policy, report, timeout: float | None = None, budget: float | None = None) -> Checks:
     by_name = {}
     if report is not None:
         by_name = {r.name: r for r in report.results if r.rule in PROPERTY_RULES}
@@ -82,6 +102,7 @@ def check_status(policy: ir.Policy, report) -> Checks:
         if r.status != "proved":
             checks.findings.append(_row(policy, f"{r.rule} {r.name}", None, None, "", r, True))
     checks.seconds = f"{report.seconds:.1f}"
+    checks.budget = budget_words(timeout, budget)
     return checks
 
 

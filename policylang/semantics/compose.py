@@ -14,7 +14,8 @@ from policylang.diagnostics import Diagnostic, DiagnosticError, Span
 from policylang.semantics import amend_rows
 from policylang.syntax import ast
 
-NAMED = (ast.EnumDecl, ast.InputDecl, ast.AccumulatorDecl, ast.RuleDecl, ast.TableDecl, ast.BracketsDecl)
+NAMED = (ast.EnumDecl, ast.InputDecl, ast.AccumulatorDecl, ast.RuleDecl, ast.TableDecl, ast.BracketsDecl,
+         ast.FactDecl)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def override(decls: list, overrides: Overrides, errors: list) -> list:
 
 def merge(base: tuple, child: list) -> list:
     """The child's declarations replace the base's of the same name (all versions) and kind;
-    its scope replaces the base's; examples are the child's own; the rest is inherited."""
+    its scope and its `page` replace the base's; examples are the child's own; the rest is inherited."""
     named = {(type(d), d.name) for d in child if isinstance(d, NAMED)}
     child_kinds = {type(d) for d in child}
     child_updates = {d.target for d in child if isinstance(d, ast.UpdateDecl)}
@@ -171,7 +172,7 @@ def merge(base: tuple, child: list) -> list:
             continue
         if isinstance(d, NAMED) and (type(d), d.name) in named:
             continue
-        if isinstance(d, ast.ScopeDecl) and ast.ScopeDecl in child_kinds:
+        if isinstance(d, (ast.ScopeDecl, ast.PageDecl)) and type(d) in child_kinds:
             continue
         if isinstance(d, ast.UpdateDecl) and d.target in child_updates:
             continue

@@ -35,6 +35,7 @@ class Env:
     members: dict = field(default_factory=dict)  # member name -> [enum names]
     unused_prelude: frozenset = frozenset()  # names the prelude declares when the policy does not use it
     platform: dict = field(default_factory=dict)  # platform name (hifp_pay …) -> rule name
+    facts: dict = field(default_factory=dict)  # fact name -> where it is declared (rules cannot read facts)
 
     def __post_init__(self):
         for enum in self.enums.values():
@@ -167,6 +168,9 @@ class ExprChecker:
             return ir.Const(node.name, ir.enum_type(owners[0]), node.span)
         if len(owners) > 1:
             self.error("E0211", node.span, name=node.name, enums=", ".join(owners))
+            return ir.Const(None, ERROR, node.span)
+        if node.name in self.env.facts:
+            self.error("E0441", node.span, name=node.name, where=self.env.facts[node.name])
             return ir.Const(None, ERROR, node.span)
         self.error("E0201", node.span, name=node.name, hint=unknown_name_hint(node.name, self.env))
         return ir.Const(None, ERROR, node.span)

@@ -91,6 +91,8 @@ class Resolver:
         # A guideline names outputs by their platform names (pool_prop_selfpay …), so they resolve too.
         env.platform = {v[0].options.platform[0]: n for n, v in groups.items()
                         if isinstance(v[0], ast.RuleDecl) and v[0].options.platform}
+        fact_decls = [f for f in by_kind[ast.FactDecl] if self.declare(f.name, f.span)]
+        env.facts = {f.name: self.where(f.span) for f in fact_decls}  # so a rule naming one is told why not
         self.env = env
         deps: dict[str, set] = {}
         # Column types come from the default column expressions.
@@ -127,15 +129,17 @@ class Resolver:
         for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
             self.declare(prop.name, prop.span, property_names)
         self.check_platform_names(rules, inputs)
+        facts = tuple(self.fact(f, enums) for f in fact_decls)
+        page = self.page(by_kind[ast.PageDecl], inputs, inputs_used | set(self._inputs_used))
         quotes = self.quotes(by_kind[ast.QuoteDecl], cited_clauses(rules, tables, brackets, accumulators, updates,
-                                                                    scope_clause, properties))
+                                                                    scope_clause, properties, facts))
         if self.errors:
             raise DiagnosticError(self.errors)
         return ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
                          accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
                          brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
                          examples=examples, service_date=service_date, person=person,
-                         properties=properties, constraints=constraints, quotes=quotes)
+                         properties=properties, constraints=constraints, quotes=quotes, page=page, facts=facts)
 
     _inputs_used: set
     _prelude_inputs: set
@@ -156,7 +160,7 @@ class Resolver:
         if h.in_force_from and h.in_force_until and h.in_force_until < h.in_force_from:
             self.error("E0406", h.span, until=h.in_force_until, start=h.in_force_from)
         return ir.Meta(h.title, h.document, h.full_title, h.issuer, h.issued,
-                       ir.Validity(h.in_force_from, h.in_force_until), h.source, h.span)
+                       ir.Validity(h.in_force_from, h.in_force_until), h.source, h.span, h.assumed)
 
     # ------------------------------------------------------------------ vocabulary
     def enums(self, decls) -> dict:
@@ -673,6 +677,74 @@ class Resolver:
             steps.append(ir.ExampleStep(tuple(given), expect, step.out_of_scope_reason, step.span))
         return ir.Example(d.name, tuple(state), tuple(steps), d.span)
 
+    # ------------------------------------------------------------------ the docs page
+    def fact(self, d: ast.FactDecl, enums) -> ir.Fact:
+        """A fact's value is a constant of its declared type; no rule reads it (E0441)."""
+        t = self.type_of(d.type_name, d.type_span, enums)
+        checker = self.checker()
+        value = checker.expect(d.value, t) if t != ERROR else checker.check(d.value)
+        return ir.Fact(d.name, t, self.constant_or_error(value, d.value, f"fact `{d.name}`"), d.clause, d.text,
+                       d.span)
+
+    def constant_or_error(self, value: ir.Expr, node, what: str) -> object:
+        if value.type == ERROR:
+            return None  # reported where it was checked
+        try:
+            return constant(value)
+        except ValueError:
+            self.error("E0445", node.span, what=what)
+            return None
+
+    def page(self, decls, inputs: dict, read: set) -> ir.Page | None:
+        """The author's representative values (typed as the inputs) and extra matrix axes (enumeration
+        inputs the policy reads, not already an axis)."""
+        if not decls:
+            return None
+        for extra in decls[1:]:
+            self.error("E0440", extra.span, first=self.where(decls[0].span))
+        d = decls[0]
+        named: dict = {}
+        representative = []
+        checker = self.checker()
+        for a in d.representative:
+            if a.name in named:
+                self.error("E0444", a.span, name=a.name, first=self.where(named[a.name]))
+                continue
+            named[a.name] = a.span
+            inp = inputs.get(a.name)
+            if inp is None:
+                hint = did_you_mean(a.name, list(inputs)) or "a representative value is given for an input"
+                self.error("E0442", a.span, name=a.name, hint=hint)
+                continue
+            value = checker.expect(a.expr, inp.type) if inp.type != ERROR else checker.check(a.expr)
+            value = self.constant_or_error(value, a.expr, f"the representative value of `{a.name}`")
+            if value is not None:
+                representative.append((a.name, value, a.span))
+        axes = []
+        for name, span in d.axes:
+            if name in named:
+                self.error("E0444", span, name=name, first=self.where(named[name]))
+                continue
+            named[name] = span
+            inp = inputs.get(name)
+            if inp is None:
+                self.error("E0443", span, name=name, reason=f"`{name}` is not an input",
+                           hint=did_you_mean(name, [n for n, i in inputs.items() if i.type.name == "enum"])
+                           or "an axis is an enumeration input, e.g. `axis 就医地`")
+            elif inp.type.name != "enum":
+                self.error("E0443", span, name=name, reason=f"`{name}` is {inp.type}, not an enumeration",
+                           hint="the matrix gets one row per member of the axis: name an input whose type is an `enum`")
+            elif inp.field in AXIS_FIELDS:
+                self.error("E0443", span, name=name, reason="it is already an axis of the ratio matrix",
+                           hint="险种, 就诊类型 and 机构级别 (fields insutype, med_type, dedc_hosp_lv) are always axes "
+                                "when the policy reads them; name another enumeration input")
+            elif name not in read:
+                self.error("E0443", span, name=name, reason=f"no rule, scope or constraint reads `{name}`",
+                           hint="every row of the axis would show the same ratios; drop the axis")
+            else:
+                axes.append((name, span))
+        return ir.Page(tuple(representative), tuple(axes), d.span)
+
     def quotes(self, decls, cited: set) -> tuple:
         """One quote per clause, for a clause the policy cites. A policy that extends another may quote
         a clause again: its own quote (later in the merged module, from another file) replaces the base's."""
@@ -688,7 +760,7 @@ class Resolver:
             if first is not None and first.span.file == d.span.file:
                 self.error("E0422", d.clause_span, clause=d.clause, first=self.where(first.span))
                 continue
-            quotes[d.clause] = ir.Quote(d.clause, d.text, d.span)
+            quotes[d.clause] = ir.Quote(d.clause, d.paragraphs, d.span)
         return tuple(quotes.values())
 
     def check_platform_names(self, rules, inputs):
@@ -755,6 +827,9 @@ def _text(node) -> str:
 def cited_clauses(rules, tables, brackets, accumulators, updates, scope_clause, properties) -> set:
     """Every clause reference the policy makes: definitions, their versions, rows and bands."""
     cited = {scope_clause}
+def cited_clauses(rules, tables, brackets, accumulators, updates, scope_clause, properties, facts=()) -> set:
+    """Every clause reference the policy makes: definitions, their versions, rows and bands, facts."""
+    cited = {scope_clause} | {f.clause for f in facts}
     for r in rules.values():
         cited |= {r.clause, *(v.clause for v in r.versions)}
     for t in tables.values():
@@ -781,6 +856,7 @@ def resolve(module: ast.Module, prelude: ast.Module | None = None) -> ir.Policy:
 
 
 PLATFORM_TYPES = {"fund": ir.MONEY, "amount": ir.MONEY, "ratio": ir.RATE}
+AXIS_FIELDS = ("insutype", "med_type", "dedc_hosp_lv")  # the ratio matrix's own axes (publish/matrix.py)
 
 
 def _opt(option):

@@ -110,15 +110,43 @@ class PolicyHeader:
     extends: tuple | None = None  # (path, span)
     conforms: tuple = ()  # ((path, span), …)
     kind: str = "policy"  # policy | guideline
+    assumed: tuple = ()  # ((entry, note), …): header facts the document does not state (`assumed "…"`)
 
 
 @dataclass(frozen=True)
 class QuoteDecl:
-    """`quote "（六）" "原文……"`: the words of a clause as the source document prints them."""
+    """`quote "（六）" "原文……"`: the words of a clause as the source document prints them, one string
+    per paragraph (strings on consecutive lines are joined; a blank line starts a new paragraph)."""
 
     clause: str
     clause_span: Span
-    text: str
+    paragraphs: tuple
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class PageDecl:
+    """`page { representative 政策范围内费用 = 2000元, … axis 就医地 }`: the author's choices for the docs page."""
+
+    representative: tuple  # Assignment
+    axes: tuple  # (input name, span)
+    span: Span
+
+
+@dataclass(frozen=True)
+class FactDecl:
+    """`fact 个人缴费: money = 56元 clause "三" "…"`: a fact of the document that is not per claim."""
+
+    name: str
+    type_name: str
+    type_span: Span
+    value: "Expr"
+    clause: str | None
+    text: str | None
     span: Span
 
 
@@ -327,7 +355,8 @@ class PropertyDecl:
 
 
 Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,
-             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl, QuoteDecl]
+             TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl, QuoteDecl,
+             PageDecl, FactDecl]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from policylang.syntax import ast
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
                 "table", "brackets", "update", "example", "constraint", "property", "guideline",
-                "assumption", "amend", "quote")
+                "assumption", "amend", "quote", "page", "fact")
 _TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
 
 TOKEN_NAMES = {
@@ -61,11 +61,12 @@ def parse_text(text: str, file: str) -> ast.Module:
     decls: list = []
     errors: list[Diagnostic] = []
     chunks = list(_chunks(text))
+    lines = text.split("\n")
     for number, (start_line, chunk) in enumerate(chunks, 1):
         padded = "\n" * (start_line - 1) + chunk
         try:
             tree = _lark().parse(padded)
-            decls.extend(_ToAst(file).transform(tree).children)
+            decls.extend(_ToAst(file, lines).transform(tree).children)
         except UnexpectedInput as exc:
             errors.append(_syntax_diagnostic(exc, file, padded, last=number == len(chunks)))
         except VisitError as exc:
@@ -260,9 +261,10 @@ def _date(file: str, tok: Token) -> datetime.date:
 class _ToAst(Transformer):
     """Lark tree → ast dataclasses. Options are collected into ast.Options."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, lines: list | None = None):
         super().__init__()
         self.file = file
+        self.lines = lines  # the file's text, to see blank lines between a quote's strings
 
     def _s(self, meta) -> Span:
         return _span(self.file, meta)
@@ -391,24 +393,31 @@ class _ToAst(Transformer):
     def _options(items) -> ast.Options:
         return ast.Options(**{k: v for k, v in items if isinstance(k, str)})
 
-    # ---- header
+    # ---- header: (entry, value) or (entry, value, note) when the author marks it `assumed "note"`
+    def assumed(self, meta, c):
+        return _string(c[0])
+
+    @staticmethod
+    def _meta(entry, value, note):
+        return (entry, value) if note is None else (entry, value, note)
+
     def meta_document(self, meta, c):
-        return ("document", _string(c[0]))
+        return self._meta("document", _string(c[0]), c[1])
 
     def meta_title(self, meta, c):
-        return ("full_title", _string(c[0]))
+        return self._meta("full_title", _string(c[0]), c[1])
 
     def meta_issuer(self, meta, c):
-        return ("issuer", _string(c[0]))
+        return self._meta("issuer", _string(c[0]), c[1])
 
     def meta_issued(self, meta, c):
-        return ("issued", _date(self.file, c[0]))
+        return self._meta("issued", _date(self.file, c[0]), c[1])
 
     def meta_in_force(self, meta, c):
-        return ("in_force", (_date(self.file, c[0]), c[1]))
+        return self._meta("in_force", (_date(self.file, c[0]), c[1]), c[2])
 
     def meta_source(self, meta, c):
-        return ("source", _string(c[0]))
+        return self._meta("source", _string(c[0]), c[1])
 
     def meta_extends(self, meta, c):
         return ("extends", (_string(c[0]), _tok_span(self.file, c[0])))
@@ -470,18 +479,49 @@ class _ToAst(Transformer):
                              _string(doc) if doc is not None else None, self._s(meta), band=_band_number(number))
 
     def policy_decl(self, meta, c):
-        conforms = tuple(v for k, v in c[1:] if k == "conforms")
-        entries = dict(x for x in c[1:] if x[0] != "conforms")
+        conforms = tuple(x[1] for x in c[1:] if x[0] == "conforms")
+        entries = dict(x[:2] for x in c[1:] if x[0] != "conforms")
+        assumed = tuple((x[0], x[2]) for x in c[1:] if len(x) == 3)
         start, end = entries.pop("in_force", (None, None))
         return ast.PolicyHeader(_string(c[0]), entries.get("document"), entries.get("full_title"),
                                 entries.get("issuer"), entries.get("issued"), start, end,
                                 entries.get("source"), self._s(meta), extends=entries.get("extends"),
-                                conforms=conforms)
+                                conforms=conforms, assumed=assumed)
 
     def quote_decl(self, meta, c):
         clause, *parts = c
-        return ast.QuoteDecl(_string(clause), _tok_span(self.file, clause), "".join(_string(p) for p in parts),
+        return ast.QuoteDecl(_string(clause), _tok_span(self.file, clause), self._paragraphs(parts),
                              self._s(meta))
+
+    def _paragraphs(self, parts) -> tuple:
+        """Strings on consecutive lines (or one line) are one paragraph, joined with nothing, so a long
+        clause may be split for width; a blank line between two strings starts a new paragraph."""
+        paragraphs = [_string(parts[0])]
+        for before, tok in zip(parts, parts[1:]):
+            between = self.lines[before.end_line:tok.line - 1] if self.lines is not None else []
+            if any(not line.strip() for line in between):
+                paragraphs.append(_string(tok))
+            else:
+                paragraphs[-1] += _string(tok)
+        return tuple(paragraphs)
+
+    # ---- the docs page and facts
+    def page_representative(self, meta, c):
+        return ("representative", tuple(c))
+
+    def page_axis(self, meta, c):
+        return ("axis", tuple((str(t), _tok_span(self.file, t)) for t in c))
+
+    def page_decl(self, meta, c):
+        representative = tuple(a for kind, items in c if kind == "representative" for a in items)
+        axes = tuple(a for kind, items in c if kind == "axis" for a in items)
+        return ast.PageDecl(representative, axes, self._s(meta))
+
+    def fact_decl(self, meta, c):
+        name, type_tok, value, clause, text = c
+        return ast.FactDecl(str(name), str(type_tok), _tok_span(self.file, type_tok), value,
+                            clause[1] if clause is not None else None,
+                            _string(text) if text is not None else None, self._s(meta))
 
     def use_decl(self, meta, c):
         return ast.Use(str(c[0]), self._s(meta))
