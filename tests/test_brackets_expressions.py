@@ -244,6 +244,18 @@ def test_the_checker_proves_the_test_policy_at_the_default_budget():
     proved = {(r.rule, r.name) for r in report.results}
     assert ("PL205", "the bands of `大病分段` are in order for every claim") in proved
     assert ("PL401", "贫困人员不少于一般人员") in proved
+    assert ("PL401", "年度已负担越多，本次大病保险不会更少") in proved  # the tutorial's property over the year
+
+
+def test_the_property_over_the_year_is_refuted_when_the_rates_fall(tmp_path):
+    """The tutorial's step G: with the third segment at 40%, more earlier burden pays this claim less."""
+    text = DABING.read_text(encoding="utf-8").replace("-> (75% + 贫困加点)", "-> (40% + 贫困加点)")
+    report = check_policy(load_text(tmp_path, text))
+    found = {f.name: f for f in report.findings if f.rule == "PL401"}
+    finding = found["年度已负担越多，本次大病保险不会更少"]
+    assert finding.status == "violated"
+    left, right = finding.counterexample.outcomes
+    assert left.outputs["大病保险"] > right.outputs["大病保险"]
 
 
 def test_the_checker_refutes_a_false_property_with_a_replayed_claim(tmp_path):
