@@ -31,6 +31,10 @@ SHOWN_IN_PART = {
     ("docs/tutorial.md", "policylang eval reform.pol --explain --claim '{\"begntime\":\"2023-11-16\",\"insutype\":"
                          "\"390\",\"med_type\":\"11\",\"dedc_hosp_lv\":\"2\",\"dise_codg\":\"J06.900\",\"就医地\":\"市内\","
                          "\"inscp_scp_amt\":\"333.33\"}'"): "shortened, and reformatted one explain event per line",
+    ("docs/tutorial.md", "policylang eval --explain tests/policies/dabing-progressive.pol --claim '{\"就诊日期\": "
+                         "\"2024-06-01\", \"险种\": \"城乡居民\", \"就诊类型\": \"普通住院\", \"贫困人员\": false, "
+                         "\"政策范围内费用\": \"80000\", \"基本医保支付\": \"31234.56\", \"state\": {\"大病累计负担\": "
+                         "\"12345.67\"}}'"): "shortened, one explain event per line",
     ("docs/tutorial.md", "policylang test reform.pol"):
         "a wrong expectation someone might have written, not the reader's file",
 }
