@@ -67,8 +67,9 @@ def test_person_years_agree(pair, data):
     for a, b in zip(by_interpreter, by_compiled):
         assert a.state_before == b.state_before
         assert a.outcome == b.outcome
-        assert result_record(policy, a.claim, a.state_before, a.outcome) == \
-            result_record(policy, b.claim, b.state_before, b.outcome)
+        assert a.totals_after == b.totals_after
+        assert result_record(policy, a.claim, a.state_before, a.outcome, a.year, (a.totals_before, a.totals_after)) == \
+            result_record(policy, b.claim, b.state_before, b.outcome, b.year, (b.totals_before, b.totals_after))
 
 
 def test_person_years_reach_an_unknown_year_to_date():
