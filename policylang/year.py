@@ -75,6 +75,8 @@ class Ledger:
         Totals from claims.py's reader, or one value (Decimal or unknown) for every key, as an example's
         `state` block or a caller of the Python API gives it."""
         for name, value in state.items():
+            if name not in self.totals:
+                raise ValueError(f"`{name}` is not an accumulator of this policy")
             self.totals[name] = value.copy() if isinstance(value, Totals) else Totals(value)
 
     def snapshot(self) -> dict:

@@ -249,3 +249,38 @@ property "天数不少于次数" { holds 次数 <= 天数 }
     verdicts = {r.name: r.status for r in report.results}
     assert verdicts["天数不少于次数"] == "proved"
     assert verdicts["accumulator `次数` never becomes negative"] == "proved"
+
+
+def test_a_policy_that_extends_another_may_declare_its_own_year(tmp_path):
+    (tmp_path / "base.pol").write_text(HEADER + "year by 出院日期 from 07-01\n", encoding="utf-8")
+    (tmp_path / "child.pol").write_text('policy "子" { extends "base.pol" in force from 2024-01-01 }\n'
+                                        "year by 结算日期\n", encoding="utf-8")
+    (tmp_path / "same.pol").write_text('policy "同" { extends "base.pol" in force from 2024-01-01 }\n', encoding="utf-8")
+    assert (load_policy(tmp_path / "child.pol").year.date, load_policy(tmp_path / "child.pol").year.month) == ("结算日期", 1)
+    assert (load_policy(tmp_path / "same.pol").year.date, load_policy(tmp_path / "same.pol").year.month) == ("出院日期", 7)
+
+
+def test_a_wrong_invariant_over_a_keyed_count_is_refuted_and_replays():
+    """The step is one claim at one key: 次数 ≤ 1 breaks at the second admission at a level."""
+    from policylang.check import check_policy
+
+    policy = load_text(HEADER + """
+accumulator 次数: number per person per 医保年度 per 机构级别 = 0
+update 次数 += 1 once per 就诊ID when 就诊类型 == 普通住院
+output 本次前次数: number = 次数
+property "每级别至多一次" { holds 次数 <= 1 }
+""")
+    result = next(r for r in check_policy(policy).results if r.name == "每级别至多一次")
+    assert result.status == "violated"
+    example = result.counterexample
+    assert example.state == {"次数": 1} and example.outcomes[0].state["次数"] == 2
+
+
+def test_the_inpatient_policy_is_decided_at_the_default_budget():
+    from policylang.check import check_policy
+
+    report = check_policy(load_policy(ROOT / "tests" / "policies" / "inpatient-cap.pol"))
+    assert [(r.name, r.status) for r in report.results if r.status != "proved"] == []
+    proved = {r.name for r in report.results}
+    assert {"年度统筹支付不超过 8 万元", "外伤住院统筹支付不超过 3000 元", "同级别再次住院，起付线不超过首次的一半",
+            "救助对象的比例不低于一般人员"} <= proved
