@@ -115,8 +115,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0444": ("`once per {key}`: {what}", "count once per an input that identifies what is counted, such as 就诊ID "
               "(mdtrt_id: every part of a 中途结算 admission carries the same one)"),
     "E0445": ("`update {name} … once per {key}` must add a positive constant, such as 1",
-              "a once-per update counts things; a later part of the same admission reads the total without its own "
-              "count, which is exact only for a constant"),
+              "a once-per update counts (`+= 1`): a later part of an admission reads the total less its own count, "
+              "which is exact only for a constant. To add up what an admission pays over its parts, keep the total "
+              "per admission instead: `accumulator … per person per 医保年度 per {key}` and an update without `once`"),
     "E0446": ("accumulator `{name}` has an update counted `once per {key}` and another update (line {other})",
               "a counted accumulator takes one update: join the conditions with `or` in its `when`"),
     "E0447": ("property `{name}` reads year-to-dates kept per different keys ({keys})",
