@@ -21,6 +21,7 @@ from policylang.diagnostics import did_you_mean
 from policylang.domains import describe, domain, show, state_problem
 from policylang.platform import is_fund, sources
 from policylang.runtime import ZERO, NotApplicable, Outcome, format_value, missing_input
+from policylang.year import Totals, once_update
 
 # Digits are ASCII everywhere (re.ASCII): a full-width １２３ is refused in money, numbers and dates alike,
 # never read as a number by one field and refused by another.
@@ -44,6 +45,14 @@ class ClaimError:
     def __str__(self) -> str:
         where = f"{self.position}: field `{self.field}`" if self.field else self.position
         return f"{where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+class StateError(ValueError):
+    """A bad year-to-date in a claim's `state`: where inside it (".二级"), what, and how to write it."""
+
+    def __init__(self, where: str, message: str, hint: str = ""):
+        super().__init__(message)
+        self.where, self.message, self.hint = where, message, hint
 
 
 @dataclass(frozen=True)
@@ -77,12 +86,15 @@ class ClaimReader:
             if key in PASS_THROUGH:
                 if key == "state":
                     state = self.read_state(raw, position, errors)
-                elif isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
+                    continue
+                if isinstance(raw, (str, Decimal, int)) and not isinstance(raw, bool):
                     extra[key] = format_value(raw)
                 elif raw is not None:
                     errors.append(ClaimError(position, key, f"an identifier must be a string or a number, found "
                                              f"{shown(raw)}", "it is copied into the result as text"))
-                continue
+                    continue
+                if key not in self.by_key:  # mdtrt_id is also the prelude's 就诊ID (once per 就诊ID)
+                    continue
             name = self.by_key.get(key)
             if name is None:
                 if raw in (None, ""):
@@ -103,13 +115,24 @@ class ClaimReader:
         for name, inp in self.policy.inputs.items():
             if not inp.optional and name not in values and name not in invalid:
                 label = f"{name}" + (f" / {inp.field}" if inp.field else "")
-                errors.append(ClaimError(position, label, "missing required field"))
+                errors.append(ClaimError(position, label, "missing required field", self.why_required(name)))
         self.check_amounts(values, position, errors)
         if not errors:
             self.check_constraints(values, position, errors)
         if errors:
             return None, errors
         return Claim(position, values, state, extra, notes), []
+
+    def why_required(self, name: str) -> str:
+        """What a required input the policy's year needs is for (a rule's input needs no saying)."""
+        if name == self.policy.year.date and name != self.policy.service_date:
+            return f"it places the claim in its 医保年度 (`year by {name}`)"
+        keyed = [a.name for a in self.policy.accumulators.values() if name in a.keys]
+        if keyed:
+            return f"the year keeps `{keyed[0]}` per {name}"
+        if any(u.once == name for u in self.policy.updates):
+            return f"the policy counts once per {name} (中途结算)"
+        return ""
 
     def read_state(self, raw, position, errors) -> dict:
         if not isinstance(raw, dict):
@@ -124,24 +147,63 @@ class ClaimReader:
                 errors.append(ClaimError(position, f"state.{key}", "unknown accumulator",
                                          did_you_mean(key, self.policy.accumulators)))
                 continue
-            if isinstance(value, dict):
-                reason = value.get(UNKNOWN)
-                if set(value) == {UNKNOWN} and isinstance(reason, str) and reason:
-                    state[key] = NotApplicable(reason)
-                else:
-                    errors.append(ClaimError(position, f"state.{key}", "an object here must be an unknown "
-                                             "year-to-date", f'write {{"{UNKNOWN}": "why"}}, as results print it'))
-                continue
             try:
-                state[key] = convert_value(acc.type, value, None)
-            except ValueError as exc:
-                errors.append(ClaimError(position, f"state.{key}", str(exc)))
-                continue
-            problem = state_problem(self.policy, key, state[key])
-            if problem:
-                del state[key]
-                errors.append(ClaimError(position, f"state.{key}", problem))
+                state[key] = self.read_totals(acc, value)
+            except StateError as exc:
+                errors.append(ClaimError(position, f"state.{key}{exc.where}", exc.message, exc.hint))
         return state
+
+    def read_totals(self, acc: ir.Accumulator, raw):
+        """An accumulator's year-to-date as format_totals writes it: one value, or (kept `per` keys) an object
+        per key level, each value {"value": …, "counted": [ids]} when counted `once per` an input."""
+        counted = once_update(self.policy, acc.name) is not None
+        if not acc.keys and not counted:
+            return self.read_leaf(acc, raw, False, "")[0]
+        totals = Totals(acc.initial)
+        self.read_level(acc, raw, (), totals, counted, "")
+        return totals
+
+    def read_level(self, acc, raw, key: tuple, totals: Totals, counted: bool, where: str):
+        if len(key) == len(acc.keys):
+            value, ids = self.read_leaf(acc, raw, counted, where)
+            totals.values[key] = value
+            if ids:
+                totals.counted[key] = ids
+            return
+        name = acc.keys[len(key)]
+        inp = self.policy.inputs[name]
+        if not isinstance(raw, dict):
+            raise StateError(where, f"expected an object of `{name}` values", f'kept per {name}: write {{"…": value}}')
+        for text, inner in raw.items():
+            try:
+                member = self.convert(inp, text)
+            except ValueError as exc:
+                raise StateError(f"{where}.{text}", str(exc)) from None
+            self.read_level(acc, inner, key + (member,), totals, counted, f"{where}.{text}")
+
+    def read_leaf(self, acc, raw, counted: bool, where: str) -> tuple:
+        """(value, counted ids) of one key: a value, {"unknown": why}, or {"value": …, "counted": [ids]}."""
+        if isinstance(raw, dict) and set(raw) == {UNKNOWN}:
+            reason = raw[UNKNOWN]
+            if isinstance(reason, str) and reason:
+                return NotApplicable(reason), []
+        if counted and isinstance(raw, dict) and set(raw) <= {"value", "counted"} and "value" in raw:
+            ids = raw.get("counted", [])
+            if not isinstance(ids, list) or not all(isinstance(i, (str, Decimal)) for i in ids):
+                raise StateError(f"{where}.counted", "must be a list of the ids counted", 'such as ["M001"]')
+            return self.read_leaf(acc, raw["value"], False, where)[0], [str(i) for i in ids]
+        if isinstance(raw, dict):
+            shape = '{"value": …, "counted": [ids]} or ' if counted else ""
+            raise StateError(where, "an object here must be " + ("a counted total or " if counted else "")
+                             + "an unknown year-to-date", f'write {shape}{{"{UNKNOWN}": "why"}}, as results print it')
+        try:
+            value = convert_value(acc.type, raw, None)
+        except ValueError as exc:
+            raise StateError(where, str(exc)) from None
+        problem = state_problem(self.policy, acc.name, value)  # a state no year reaches (domains.py)
+        if problem:
+            raise StateError(where, problem)
+        return value, []
 
     def convert(self, inp: ir.Input, raw, notes: dict | None = None):
         enum = self.policy.enums.get(inp.type.enum) if inp.type.name == "enum" else None
@@ -414,12 +476,19 @@ def parse_json_document(text: str, name: str):
 
 
 # ---- results -------------------------------------------------------------------------------
-def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: Outcome) -> dict:
-    """The JSON result of one claim: the policy's outputs and the platform's setlinfo names."""
+def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: Outcome, year: str | None = None,
+                  totals: tuple | None = None) -> dict:
+    """The JSON result of one claim: the policy's outputs and the platform's setlinfo names.
+
+    With `year` (the 医保年度's label) and `totals` (the person's year before and after the claim, as
+    evaluators.Evaluated carries them) the state is the whole year's, in the shape a claim's `state` takes.
+    """
     record = {"position": claim.position, **claim.extra,
               "psn_no": claim.values.get(policy.person),
               "begntime": claim.values[policy.service_date].isoformat(),
               "applicable": outcome.applicable}
+    if year is not None and policy.accumulators:
+        record["year"] = year
     if not outcome.applicable:
         record["reason"] = outcome.reason
         return record
@@ -431,9 +500,14 @@ def result_record(policy: ir.Policy, claim: Claim, state_before: dict, outcome: 
         record["not_applicable"] = na
     if claim.notes:
         record["notes"] = dict(claim.notes)
-    record["state"] = {n: {"before": format_state(state_before.get(n, a.initial), a.type),
-                           "after": format_state(outcome.state[n], a.type)}
-                       for n, a in policy.accumulators.items()}
+    if totals is not None:
+        before, after = totals
+        record["state"] = {n: {"before": format_totals(policy, a, before[n]), "after": format_totals(policy, a, after[n])}
+                           for n, a in policy.accumulators.items()}
+    else:
+        record["state"] = {n: {"before": format_state(state_before.get(n, a.initial), a.type),
+                               "after": format_state(outcome.state[n], a.type)}
+                           for n, a in policy.accumulators.items()}
     return record
 
 
@@ -445,6 +519,29 @@ def format_state(value, type_: ir.Type):
     if isinstance(value, NotApplicable):
         return {UNKNOWN: value.reason}
     return format_typed(value, type_)
+
+
+def format_totals(policy: ir.Policy, acc: ir.Accumulator, totals: Totals):
+    """A year's totals of one accumulator, as a claim's `state` reads them back (ClaimReader.read_totals):
+    one value; kept `per` keys, one object level per key (only the keys the year has seen); counted `once
+    per` an input, each value as {"value": …, "counted": [the ids counted]}."""
+    counted = once_update(policy, acc.name) is not None
+
+    def leaf(key):
+        value = totals.values.get(key, totals.default)
+        if counted and not isinstance(value, NotApplicable):
+            return {"value": format_typed(value, acc.type), "counted": list(totals.counted.get(key, []))}
+        return format_state(value, acc.type)
+
+    if not acc.keys:
+        return leaf(())
+    out: dict = {}
+    for key in totals.values:
+        level = out
+        for part in key[:-1]:
+            level = level.setdefault(part, {})
+        level[key[-1]] = leaf(key)
+    return out
 
 
 def format_typed(value, type_: ir.Type):

@@ -135,7 +135,8 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume)
         raise InputError(f"{lines}\n\n{len(errors)} claim error(s); no claim was evaluated")
     results = []
     for item in run_claims(ir_policy, claims, backend, explain):
-        record = result_record(ir_policy, item.claim, item.state_before, item.outcome)
+        record = result_record(ir_policy, item.claim, item.state_before, item.outcome, item.year,
+                               (item.totals_before, item.totals_after))
         if explain:
             record["explain"] = explain_events(ir_policy, item.trace)
         results.append(record)

@@ -170,6 +170,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "`--assume` replaces `{name}` in the file that declares it, before any amendment; this policy "
               "then gives its own value, so its results do not depend on the assumption (those of the policies "
               "before it in the `extends` chain still do)"),
+    # The 医保年度, keyed accumulators and once-per updates (E048x).
+    "E0480": ("accumulator `{name}` is kept `per {key}`, {what}",
+              "a key is an input of the claim whose value is an enumeration member or text, such as 机构级别"),
+    "E0481": ("`year by {name}`: {what}",
+              "the year is placed by a date input of the claim: `year by 出院日期` (enddate), `year by 结算日期` "
+              "(setl_time) or the default `year by 就诊日期`"),
+    "E0482": ("the 医保年度 cannot start on {text}", "write the first day as MM-DD, such as 07-01 (not 02-29, "
+              "which most years do not have)"),
+    "E0483": ("the 医保年度 is declared twice", "the first `year` declaration is at {first}"),
+    "E0484": ("`once per {key}`: {what}", "count once per an input that identifies what is counted, such as 就诊ID "
+              "(mdtrt_id: every part of a 中途结算 admission carries the same one)"),
+    "E0485": ("`update {name} … once per {key}` must add a positive constant, such as 1",
+              "a once-per update counts (`+= 1`): a later part of an admission reads the total less its own count, "
+              "which is exact only for a constant. To add up what an admission pays over its parts, keep the total "
+              "per admission instead: `accumulator … per person per 医保年度 per {key}` and an update without `once`"),
+    "E0486": ("accumulator `{name}` has an update counted `once per {key}` and another update (line {other})",
+              "a counted accumulator takes one update: join the conditions with `or` in its `when`"),
+    "E0487": ("property `{name}` reads year-to-dates kept per different keys ({keys})",
+              "a property of the year's state alone is proved one key at a time (a claim changes only its own "
+              "key's totals): compare accumulators kept per the same keys"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
     # examples (E05xx)

@@ -366,7 +366,11 @@ class Brackets:
 
 @dataclass(frozen=True)
 class Accumulator:
-    """A per-person, per-医保年度 running total; rules see its value before the claim."""
+    """A per-person, per-医保年度 running total; rules see its value before the claim.
+
+    With `keys` (`per 机构级别`) the year keeps one total per value of those inputs: a claim reads and
+    updates only its own key's (evaluators.run_claims hands each back end that one value).
+    """
 
     name: str
     type: Type
@@ -374,6 +378,26 @@ class Accumulator:
     clause: str | None
     doc: str | None
     span: Span
+    keys: tuple = ()  # input names, in the order written
+
+
+@dataclass(frozen=True)
+class Year:
+    """The 医保年度: the date input that places a claim in a year, and the year's first day.
+
+    `year by 出院日期 from 07-01`; a policy without a `year` declaration has the default,
+    the service date and 01-01 (the calendar year).
+    """
+
+    date: str = "就诊日期"
+    month: int = 1
+    day: int = 1
+    clause: str | None = None
+    span: Span | None = None
+
+    @property
+    def calendar(self) -> bool:
+        return (self.month, self.day) == (1, 1)
 
 
 @dataclass(frozen=True)
@@ -383,6 +407,7 @@ class Update:
     when: Expr | None
     clause: str | None
     span: Span
+    once: str | None = None  # `once per 就诊ID`: applies at most once per value of this input in the year
 
 
 @dataclass(frozen=True)
@@ -543,6 +568,7 @@ class Policy:
     warnings: tuple = field(default=())  # Diagnostic(severity="warning") from composition (W0424)
     page: Page | None = None  # the author's choices for the docs page
     facts: tuple = field(default=())  # Fact, in file order
+    year: Year = field(default_factory=Year)  # which date places a claim in its 医保年度, and the first day
 
     def quote(self, clause: str | None) -> str | None:
         """The quoted words of a clause, if the policy quotes it (paragraphs on separate lines)."""

@@ -143,6 +143,10 @@ def no_version(name: str, day) -> NotApplicable:
     return NotApplicable(f"`{name}` 在 {day.isoformat()} 没有有效版本")
 
 
+# The state entry naming the accumulators whose `once per` update already counted this claim's id (a later
+# part of a 中途结算 admission): the update does not apply again. Not a name a policy can write (year.py).
+COUNTED = "once per: counted"
+
 MISSING_INPUT = "缺少输入"
 
 

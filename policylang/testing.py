@@ -11,6 +11,7 @@ from policylang.diagnostics import SourceCache
 from policylang.evaluators import evaluator
 from policylang.folding import fold
 from policylang.runtime import NotApplicable, Outcome
+from policylang.year import Ledger, claim_year
 
 
 def show(value, type_: ir.Type | None = None) -> str:
@@ -82,8 +83,9 @@ class ExampleResult:
 
 
 class Years:
-    """The year-to-date per 医保年度 as an example's claims run in order: the `state` block is the
-    year-to-date before the first claim; a claim in a later year starts that year afresh."""
+    """The year's totals per 医保年度 (year.Ledger) as an example's claims run in order: the `state` block is
+    the year-to-date before the first claim (for an accumulator kept `per` keys, every key's); a claim in
+    a later year starts that year afresh."""
 
     def __init__(self, policy: ir.Policy, example: ir.Example):
         self.policy = policy
@@ -91,13 +93,16 @@ class Years:
         self.years: dict = {}
 
     def before(self, claim: dict) -> dict:
-        year = claim[self.policy.service_date].year
-        if not self.years and self.initial:
-            self.years[year] = dict(self.initial)
-        return self.years.get(year, {})
+        year = claim_year(self.policy, claim)
+        if year not in self.years:
+            self.years[year] = Ledger(self.policy)
+            if len(self.years) == 1:
+                self.years[year].seed(self.initial)
+        self.view = self.years[year].view(claim)
+        return self.view
 
     def after(self, claim: dict, state: dict) -> None:
-        self.years[claim[self.policy.service_date].year] = state
+        self.years[claim_year(self.policy, claim)].record(claim, self.view, state)
 
 
 def run_example(policy: ir.Policy, example: ir.Example, trace: Trace | None = None,

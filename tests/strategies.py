@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from policylang import ir
-from policylang.runtime import NotApplicable
+from policylang.runtime import COUNTED, NotApplicable
 from policylang.testing import mentioned_members
 
 PERSONS = ("p1", "p2", "p3")
@@ -62,11 +62,16 @@ def year_to_date(policy: ir.Policy, name: str):
 
 
 @st.composite
-def states(draw, policy: ir.Policy, unknown: bool = True):
-    """Year-to-date values before a claim; unknown=False for encodings of known states only (smt.Run)."""
+def states(draw, policy: ir.Policy, unknown: bool = True, counted: bool = True):
+    """Year-to-date values before a claim; unknown=False for encodings of known states only (smt.Run), and
+    counted=False for claims no once-per update has counted yet (the encoding's case, see smt.Run.after)."""
     value = (lambda name: year_to_date(policy, name)) if unknown else \
         (lambda name: value_of(policy, policy.accumulators[name].type, name))
-    return {name: draw(value(name)) for name in policy.accumulators if draw(st.booleans())}
+    state = {name: draw(value(name)) for name in policy.accumulators if draw(st.booleans())}
+    once = [u.target for u in policy.updates if u.once is not None]
+    if counted and once and draw(st.booleans()):  # a later part of an admission its once-per update already counted
+        state[COUNTED] = frozenset(draw(st.lists(st.sampled_from(once), min_size=1)))
+    return state
 
 
 @st.composite
@@ -78,6 +83,8 @@ def person_year(draw, policy: ir.Policy, max_size: int = 8):
     out = []
     for claim in draw(st.lists(claims(policy), min_size=1, max_size=max_size)):
         claim[policy.service_date] = draw(days)
+        if policy.year.date != policy.service_date:  # 出院日期: the same day or up to 40 days later (next year too)
+            claim[policy.year.date] = claim[policy.service_date] + datetime.timedelta(days=draw(st.integers(0, 40)))
         if policy.person in policy.inputs:
             claim[policy.person] = PERSONS[0]
         out.append(claim)

@@ -10,7 +10,7 @@ import operator
 from decimal import Decimal, localcontext
 
 from policylang import ir
-from policylang.runtime import (EXACT, ZERO, NotApplicable, Outcome, band_order, band_part, bracket_sum,
+from policylang.runtime import (COUNTED, EXACT, ZERO, NotApplicable, Outcome, band_order, band_part, bracket_sum,
                                 missing_input, no_row, no_version, out_of_force, overlap, round_money, unknown_after)
 
 # Conditions the trace records in eval itself (comparisons), or through their operand (not).
@@ -76,6 +76,7 @@ class _Run:
         self.p = policy
         self.claim = claim
         self.state = {name: state.get(name, acc.initial) for name, acc in policy.accumulators.items()}
+        self.counted = state.get(COUNTED, frozenset())  # once-per updates that counted this claim's id already
         self.trace = trace
         self.values: dict = {}
         self.day = claim[policy.service_date]
@@ -105,6 +106,9 @@ class _Run:
         """
         if isinstance(before, NotApplicable):
             return before
+        if update.once is not None and update.target in self.counted:
+            self.trace.add("update", update.target, None, f"already counted for this {update.once}")
+            return None
         if update.when is not None:
             try:
                 applies = self.test(update.when)

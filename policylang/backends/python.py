@@ -22,7 +22,7 @@ import datetime
 from decimal import Decimal
 
 from policylang import ir
-from policylang.runtime import MODES, NotApplicable, missing_input, round_money
+from policylang.runtime import COUNTED, MODES, NotApplicable, missing_input, round_money
 
 RUNTIME_NAMES = ("EXACT", "FEN", "ROUNDING", "NotApplicable", "Outcome", "band_order", "bracket_sum", "check", "na",
                  "no_row", "no_version", "out_of_force", "overlap", "unknown_after")
@@ -497,6 +497,10 @@ class _Generator:
         if update.when is not None:
             body = self.settled(update.when, update, target, True, lambda holds: [py.If(holds, body, [])])
         known = py.Compare(py.Attribute(_name(target), "__class__", py.Load()), [py.IsNot()], [_name("NotApplicable")])
+        if update.once is not None:  # not again for a later part of an admission it counted (year.Ledger.view)
+            counted = py.Call(py.Attribute(_name("state"), "get", py.Load()), [_const(COUNTED), py.Tuple([], py.Load())], [])
+            fresh = py.Compare(_const(update.target), [py.NotIn()], [counted])
+            known = py.BoolOp(py.And(), [known, fresh])
         return stmts + [py.If(known, body, [])]
 
     def settled(self, e: ir.Expr, update: ir.Update, target: str, condition: bool, use) -> list:

@@ -230,7 +230,19 @@ class Run:
         """The state after the claim, for the invariants over known states: an update adds its amount when
         its condition holds. Where the interpreter would make the year-to-date unknown (a condition, or an
         amount where the condition holds, not applicable) this keeps the value before: the checks about
-        states reason about known ones, and PL105 (check.update_goals) reports each update that can."""
+        states reason about known ones, and PL105 (check.update_goals) reports each update that can.
+
+        The year's keys and once-per counting need no more symbols than one value per accumulator:
+        - An accumulator kept `per 机构级别` is, for one claim, its own key's total: the claim reads only
+          that one and updates only that one (year.Ledger.view/record), so one claim is one step of one
+          key's totals, and an invariant, which the resolver lets compare only accumulators kept per the
+          same keys (E0447), is proved for every key by the same induction (other keys do not move).
+        - A claim whose once-per update already counted its id (a later part of a 中途结算 admission:
+          runtime.COUNTED in the state) is not encoded: its update does not apply, so its step leaves
+          the year's totals as they were, which keeps every invariant and every total ≥ 0; and the total
+          it reads, less its own count (a positive constant, E0445, the accumulator's only update,
+          E0446), is the total of a year without that admission, which the induction covers too.
+        """
         after = dict(self.state)
         for u in self.p.updates:
             after[u.target] = after[u.target] + z3.If(self.adds(u), self.expr(u.amount).v, z3.RealVal(0))

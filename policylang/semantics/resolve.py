@@ -74,7 +74,8 @@ class Resolver:
         enums = self.enums(base_kind[ast.EnumDecl] + by_kind[ast.EnumDecl])
         inputs = self.inputs(base_kind[ast.InputDecl] + by_kind[ast.InputDecl], enums)
         groups = self.group(by_kind[ast.RuleDecl] + by_kind[ast.TableDecl] + by_kind[ast.BracketsDecl])
-        accumulators = self.accumulators(by_kind[ast.AccumulatorDecl], enums)
+        accumulators = self.accumulators(by_kind[ast.AccumulatorDecl], enums, inputs)
+        year = self.year(by_kind[ast.YearDecl], inputs)
 
         rule_types, table_sigs, bracket_types = {}, {}, {}
         for name, versions in groups.items():
@@ -113,11 +114,12 @@ class Resolver:
             deps[name] = checker.rule_deps | checker.table_deps | checker.bracket_deps
         inputs_used = set(self._inputs_used)
 
-        updates = tuple(self.update(u) for u in by_kind[ast.UpdateDecl])
+        updates = tuple(self.update(u, inputs) for u in by_kind[ast.UpdateDecl])
+        self.counted_alone(updates, accumulators)
         scope, scope_clause = self.scope(by_kind[ast.ScopeDecl])
         order = self.order(rules, deps, groups)
         service_date, person = self.edge_inputs(inputs, meta)
-        inputs_used |= set(self._inputs_used) | {service_date, person}
+        inputs_used |= set(self._inputs_used) | {service_date, person} | self._year_inputs
         # Prelude inputs the policy does not read stay acceptable in claims, but never required.
         used = {n: i if (n in inputs_used or n not in self._prelude_inputs) else dataclasses.replace(i, optional=True)
                 for n, i in inputs.items()}
@@ -125,6 +127,8 @@ class Resolver:
         constraints = tuple(self.constraint(c) for c in by_kind[ast.ConstraintDecl])
         self.defs = (rules, tables, brackets)  # what a `vary` over a rule can vary instead (E0314's hint)
         properties = tuple(self.property(p, inputs) for p in by_kind[ast.PropertyDecl])
+        for prop in properties:
+            self.one_key(prop, accumulators)
         property_names: dict = {}
         for prop in by_kind[ast.PropertyDecl]:  # reports and SARIF name a property by its name
             self.declare(prop.name, prop.span, property_names)
@@ -139,7 +143,8 @@ class Resolver:
                          accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
                          brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
                          examples=examples, service_date=service_date, person=person,
-                         properties=properties, constraints=constraints, quotes=quotes, page=page, facts=facts)
+                         properties=properties, constraints=constraints, quotes=quotes, page=page, facts=facts,
+                         year=year)
 
     _inputs_used: set
     _prelude_inputs: set
@@ -465,8 +470,9 @@ class Resolver:
             return ir.Const(None, ERROR, node.span)
         return _folded(value)
 
-    def accumulators(self, decls, enums) -> dict:
+    def accumulators(self, decls, enums, inputs) -> dict:
         result = {}
+        self._year_inputs = set()
         for d in decls:
             if not self.declare(d.name, d.span):
                 continue
@@ -487,10 +493,62 @@ class Resolver:
                     self.error("E0304", d.initial.span, func="an accumulator's start", expected="a constant",
                                hint="write a literal such as 0元")
                 initial = initial if initial is not None else Decimal(0)
-            result[d.name] = ir.Accumulator(d.name, t, initial, d.options.clause, d.options.doc, d.span)
+            keys = self.keys(d, inputs)
+            result[d.name] = ir.Accumulator(d.name, t, initial, d.options.clause, d.options.doc, d.span, keys)
         return result
 
-    def update(self, d: ast.UpdateDecl) -> ir.Update:
+    def keys(self, d: ast.AccumulatorDecl, inputs) -> tuple:
+        """`per 机构级别 …`: inputs whose value picks the claim's own total (enum or text, each once)."""
+        keys = []
+        for name, span in d.keys:
+            inp = inputs.get(name)
+            if inp is None:
+                hint = did_you_mean(name, list(inputs))
+                self.error("E0480", span, name=d.name, key=name,
+                           what="which is not an input" + (f" ({hint})" if hint else ""))
+            elif inp.type.name not in ("enum", "text") and inp.type != ERROR:
+                self.error("E0480", span, name=d.name, key=name, what=f"a {inp.type} input: a total per amount "
+                           "or per date would be a new total for almost every claim")
+            elif name in keys:
+                self.error("E0480", span, name=d.name, key=name, what="which is given twice")
+            elif inp.optional:
+                self.error("E0480", span, name=d.name, key=name, what="an optional input: a claim without it "
+                           "would have no total to read")
+            else:
+                keys.append(name)
+                self._year_inputs.add(name)
+        return tuple(keys)
+
+    def year(self, decls, inputs) -> ir.Year:
+        """The 医保年度 (`year by … from MM-DD`): one declaration; an extending file's replaces its base's."""
+        if not decls:
+            return ir.Year()
+        for earlier, later in zip(decls, decls[1:]):
+            if earlier.span.file == later.span.file:
+                self.error("E0483", later.span, first=self.where(earlier.span))
+        d = decls[-1]
+        inp = inputs.get(d.date)
+        if inp is None:
+            hint = did_you_mean(d.date, list(inputs))
+            self.error("E0481", d.date_span, name=d.date, what="not an input" + (f" ({hint})" if hint else ""))
+        elif inp.type != ir.DATE:
+            self.error("E0481", d.date_span, name=d.date, what=f"a {inp.type} input, not a date")
+        elif inp.optional:
+            self.error("E0481", d.date_span, name=d.date, what="an optional input: a claim without it would "
+                       "have no year")
+        else:
+            self._year_inputs.add(d.date)  # required: a claim with no such date has no year (refused at the edge)
+        month, day = 1, 1
+        if d.start is not None:
+            month, day, span = d.start
+            try:
+                datetime.date(2023, month, day)  # 2023 has no 02-29: a year must start on a day every year has
+            except ValueError:
+                self.error("E0482", span, text=f"{month:02d}-{day:02d}")
+                month, day = 1, 1
+        return ir.Year(d.date, month, day, d.clause, d.span)
+
+    def update(self, d: ast.UpdateDecl, inputs) -> ir.Update:
         checker = self.checker()
         acc_type = self.env.accumulators.get(d.target)
         if acc_type is None:
@@ -501,7 +559,50 @@ class Resolver:
             if acc_type == ir.MONEY and not ir.in_fen(amount):  # 政策范围内费用 × 50% can be 0.005 元
                 self.error("E0423", d.amount.span, name=d.target)
         when = checker.condition(d.when) if d.when is not None else None
-        return ir.Update(d.target, amount, when, d.clause, d.span)
+        once = None
+        if d.once is not None:
+            once, span = d.once
+            inp = inputs.get(once)
+            if inp is None:
+                hint = did_you_mean(once, list(inputs))
+                self.error("E0484", span, key=once, what="not an input" + (f" ({hint})" if hint else ""))
+            elif inp.type.name not in ("text", "enum") and inp.type != ERROR:
+                self.error("E0484", span, key=once, what=f"a {inp.type} input; what is counted once is named "
+                           "by an identifier (text)")
+            elif inp.optional:
+                self.error("E0484", span, key=once, what="an optional input: a claim without it could not be "
+                           "told apart from another")
+            else:
+                self._year_inputs.add(once)  # required: a counted claim must say what it counts
+            positive = isinstance(amount, ir.Const) and isinstance(amount.value, Decimal) and amount.value > 0
+            if acc_type not in (None, ERROR) and not positive:
+                self.error("E0485", d.amount.span, name=d.target, key=once)
+        return ir.Update(d.target, amount, when, d.clause, d.span, once)
+
+    def counted_alone(self, updates, accumulators):
+        """An accumulator counted `once per …` has that one update: a later part of a counted admission then
+        reads the total less its own count, and nothing else moved it in between (see docs/language.md)."""
+        for u in updates:
+            if u.once is None:
+                continue
+            others = [o for o in updates if o.target == u.target and o is not u]
+            if others:
+                self.error("E0486", others[0].span if others[0].once is None else u.span, name=u.target,
+                           key=u.once, other=(u if others[0].once is None else others[0]).span.line)
+                return
+
+    def one_key(self, prop: ir.Property, accumulators):
+        """An invariant of the year's state is proved by induction over one claim, which changes one key's
+        totals: it may only compare accumulators kept per the same keys (else E0447)."""
+        if prop.vary is not None or prop.when is not None:
+            return
+        refs = [n for n in _walk(prop.holds) if isinstance(n, (ir.InputRef, ir.RuleRef, ir.AccRef, ir.Side))]
+        if not refs or not all(isinstance(r, ir.AccRef) for r in refs):
+            return
+        keys = {accumulators[r.name].keys for r in refs if r.name in accumulators}
+        if len(keys) > 1:
+            shown = "; ".join(sorted(f"per {' per '.join(k)}" if k else "per person per 医保年度" for k in keys))
+            self.error("E0487", prop.span, name=prop.name, keys=shown)
 
     def scope(self, decls) -> tuple:
         reqs = []
@@ -793,6 +894,18 @@ class Resolver:
 
 
 import datetime as _dt  # noqa: E402
+
+datetime = _dt
+
+
+def _walk(e):
+    """Every sub-expression of an IR expression (dataclass fields that are expressions or tuples of them)."""
+    yield e
+    for f in getattr(e, "__dataclass_fields__", ()):
+        child = getattr(e, f)
+        for c in (child if isinstance(child, tuple) else (child,)):
+            if hasattr(c, "type") and hasattr(c, "span") and hasattr(c, "__dataclass_fields__"):
+                yield from _walk(c)
 
 _MIN, _MAX = _dt.date.min, _dt.date.max
 

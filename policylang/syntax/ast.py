@@ -208,6 +208,18 @@ class AccumulatorDecl:
     options: Options
     initial: Expr | None
     span: Span
+    keys: tuple = ()  # ((input name, span), …): `per 机构级别` after the year
+
+
+@dataclass(frozen=True)
+class YearDecl:
+    """`year by 出院日期 from 07-01`: the date that places a claim in its 医保年度, and the year's first day."""
+
+    date: str
+    date_span: Span
+    start: tuple | None  # (month, day, span), or None for 01-01
+    clause: str | None
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -300,6 +312,7 @@ class UpdateDecl:
     when: Expr | None
     clause: str | None
     span: Span
+    once: tuple | None = None  # (input name, span): `once per 就诊ID`
 
 
 @dataclass(frozen=True)
@@ -356,7 +369,7 @@ class PropertyDecl:
 
 Decl = Union[PolicyHeader, Use, EnumDecl, InputDecl, ScopeDecl, AccumulatorDecl, RuleDecl,
              TableDecl, BracketsDecl, UpdateDecl, ExampleDecl, ConstraintDecl, PropertyDecl, QuoteDecl,
-             PageDecl, FactDecl]
+             PageDecl, FactDecl, YearDecl]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from policylang.syntax import ast
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
                 "table", "brackets", "update", "example", "constraint", "property", "guideline",
-                "assumption", "amend", "quote", "page", "fact")
+                "assumption", "amend", "quote", "page", "fact", "year")
 _TOP = re.compile(r"^(%s)\b" % "|".join(TOP_KEYWORDS))
 
 TOKEN_NAMES = {
@@ -30,6 +30,7 @@ TOKEN_NAMES = {
     "CMP_OP": "a comparison", "ADD_OP": "`+` or `-`", "MUL_OP": "`×`", "LBRACE": "`{`", "RBRACE": "`}`",
     "LPAR": "`(`", "RPAR": "`)`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "__ANON_0": "`->`",
     "RULE_KIND": "`rule` or `output`", "HIT_POLICY": "`first` or `unique`", "$END": "end of file",
+    "MONTH_DAY": "the year's first day such as 07-01",
 }
 
 
@@ -559,9 +560,25 @@ class _ToAst(Transformer):
         name, type_tok, who, period = c[0], c[1], c[2], c[3]
         rest = c[4:]
         initial = rest[-1] if rest and not isinstance(rest[-1], tuple) else None
-        opts = [r for r in rest if isinstance(r, tuple)]
+        keys = tuple(r[1] for r in rest if isinstance(r, tuple) and r[0] == "key")
+        opts = [r for r in rest if isinstance(r, tuple) and r[0] != "key"]
         return ast.AccumulatorDecl(str(name), str(type_tok), _tok_span(self.file, type_tok), str(who),
-                                   str(period), self._options(opts), initial, self._s(meta))
+                                   str(period), self._options(opts), initial, self._s(meta), keys)
+
+    def acc_key(self, meta, c):
+        return ("key", (str(c[0]), _tok_span(self.file, c[0])))
+
+    def once(self, meta, c):
+        return (str(c[0]), _tok_span(self.file, c[0]))
+
+    def year_decl(self, meta, c):
+        date, start, clause = c
+        first = None
+        if start is not None:
+            month, day = (int(x) for x in str(start).split("-"))
+            first = (month, day, _tok_span(self.file, start))
+        return ast.YearDecl(str(date), _tok_span(self.file, date), first,
+                            clause[1] if clause is not None else None, self._s(meta))
 
     def rule_decl(self, meta, c):
         kind, name, type_tok, *opts, expr = c
@@ -625,9 +642,9 @@ class _ToAst(Transformer):
                                 self._options(opts), bands, self._s(meta))
 
     def update_decl(self, meta, c):
-        target, amount, when, clause = c
+        target, amount, once, when, clause = c
         return ast.UpdateDecl(str(target), _tok_span(self.file, target), amount, when,
-                              clause[1] if clause is not None else None, self._s(meta))
+                              clause[1] if clause is not None else None, self._s(meta), once)
 
     # ---- examples
     def assignment(self, meta, c):
