@@ -23,8 +23,9 @@ from policylang.publish.site import build_pages, render_compare, render_index, r
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = policy_files([ROOT / "policies"])
 GOLDEN = ROOT / "tests" / "publish"
-# Policies written for these tests, each with a golden page: every construct an author controls.
-TEST_POLICIES = [GOLDEN / "policies" / "page-author.pol"]
+# Policies written for these tests, each with a golden page: every construct an author controls, and every
+# policy of tests/policies/ (brackets over a per-person 起付线, the insurance year, keyed totals, a one-row reform).
+TEST_POLICIES = [GOLDEN / "policies" / "page-author.pol", *policy_files([ROOT / "tests" / "policies"])]
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +75,7 @@ def test_index_and_comparison(pages, golden):
 @pytest.mark.parametrize("policy", TEST_POLICIES, ids=lambda p: p.stem)
 def test_test_policy_golden(policy, golden):
     """A test policy's page alone (not on the comparison page of the shipped policies)."""
-    page = build_pages([load_policy(policy.relative_to(ROOT))], check=False, charts=False).pages[0]
+    page = build_pages([load_policy(policy.relative_to(ROOT))], check=False, charts=False, load=load_policy).pages[0]
     markdown, html = render_page(page, "md"), render_page(page, "html")
     strict_parse(html)
     golden(GOLDEN / f"{policy.stem}.md", markdown)

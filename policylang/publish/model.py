@@ -6,6 +6,7 @@ nothing in the model is markup except the chart's SVG, which its own module buil
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class AccumulatorItem:
     doc: str | None
     updates: list  # words
     kind_key: str = "accumulator"
+    per: str = "每人每医保年度"  # with keys: 每人每医保年度、每个机构级别分别
 
 
 @dataclass
@@ -103,6 +105,7 @@ class PolicyPage:
     issuer: str | None
     issued: str | None
     in_force: str
+    year: str  # the 医保年度: by which date, from which day
     source: str | None
     extends: str | None  # the base policy's title
     extends_slug: str | None
@@ -140,7 +143,7 @@ def policy_page(policy: ir.Policy, slug: str, report=None, load=None, chart_svg:
     return PolicyPage(
         slug=slug, file=Path(policy.file).name, title=meta.title, document=meta.document,
         full_title=meta.full_title, issuer=meta.issuer, issued=values.date(meta.issued) if meta.issued else None,
-        in_force=values.validity(meta.in_force), source=meta.source,
+        in_force=values.validity(meta.in_force), year=year_words(policy), source=meta.source,
         extends=base.meta.title if base else (Path(policy.extends).name if policy.extends else None),
         extends_slug=extends_slug,
         conforms=conforms, scope_clause=policy.scope_clause,
@@ -285,5 +288,20 @@ def _accumulator_item(policy: ir.Policy, acc: ir.Accumulator) -> AccumulatorItem
     for u in policy.updates:
         if u.target == acc.name:
             when = f"{prose.condition(u.when)}时，" if u.when is not None else ""
-            updates.append(f"{when}就诊后累加{prose.value(u.amount)}" + (f"（条款{u.clause}）" if u.clause else ""))
-    return AccumulatorItem(acc.name, values.type_name(acc.type), values.show(acc.initial, acc.type), acc.doc, updates)
+            once = f"，同一{u.once}只计一次（中途结算不重复累加）" if u.once else ""
+            updates.append(f"{when}就诊后累加{prose.value(u.amount)}{once}" + (f"（条款{u.clause}）" if u.clause else ""))
+    per = "每人每医保年度" + "".join(f"、每个{k}" for k in acc.keys) + ("分别" if acc.keys else "")
+    return AccumulatorItem(acc.name, values.type_name(acc.type), values.show(acc.initial, acc.type), acc.doc, updates,
+                           per=per)
+
+
+def year_words(policy: ir.Policy) -> str:
+    """The 医保年度 as the page states it: which date places a claim in a year, and the year's first day."""
+    y = policy.year
+    start = "自每年1月1日起（自然年度）" if (y.month, y.day) == (1, 1) else f"自每年{y.month}月{y.day}日起至次年{_day_before(y)}"
+    return f"以{y.date}为准，{start}" + (f"（条款{y.clause}）" if y.clause else "")
+
+
+def _day_before(y: ir.Year) -> str:
+    last = datetime.date(2001, y.month, y.day) - datetime.timedelta(days=1)
+    return f"{last.month}月{last.day}日"
