@@ -16,6 +16,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
+from policylang.backends.memo import CachedRun
 from policylang.backends.python import compile_policy
 from policylang.backends.smt import (Encoder, Run, cell_match, definitions, read_claim, rounding_lemmas, shift_lemmas,
                                      sort_of, validity_test)
@@ -272,7 +273,8 @@ class Checker:
 
     # ------------------------------------------------------------------ runs
     def new_run(self, prefix: str, state=None, shared=None) -> Run:
-        return Run(self.enc, prefix, state, shared)
+        """A run for one goal; its rules are copies of those an earlier run of the same kind encoded (memo.py)."""
+        return CachedRun(self.enc, prefix, state, shared)
 
     def base(self, run: Run) -> list:
         """What makes a claim count: valid, in scope, and the state reachable."""
