@@ -595,9 +595,9 @@ class Checker:
         """cond is applicable and has this value in run (each condition encoded once per run)."""
         key = (id(run), id(cond))
         if key not in self._conditions:
-            self._conditions[key] = (run, run.expr(cond))  # the run is kept so its id is not reused
-        c = self._conditions[key][1]
-        return z3.And(z3.Not(c.na), c.v if value else z3.Not(c.v))
+            c = run.expr(cond)  # the run is kept so its id is not reused; both outcomes built once
+            self._conditions[key] = (run, {True: z3.And(z3.Not(c.na), c.v), False: z3.And(z3.Not(c.na), z3.Not(c.v))})
+        return self._conditions[key][1][value]
 
     def used(self, run: Run, roots: set) -> dict:
         """rule -> when its value is used on the way to the roots (through its readers' `if` outcomes)."""

@@ -21,7 +21,8 @@ from policylang.backends.smt import V, Run
 
 # what the cache records or replays; any other attribute a rule's encoding changes makes it encode afresh
 _TRACKED = {"rules", "definitions", "sites", "roundings", "bracket_values", "guard", "named_ints", "_stack",
-            "_naming", "_store", "_renamings", "_ints"}
+            "_naming", "_store", "_renamings", "_ints",
+            "_named_asts", "_unnamed"}
 
 
 class _Unit:
@@ -76,6 +77,8 @@ class CachedRun(Run):
         self._naming = None  # the name whose definition named() is adding
         self._renamings: dict = {}
         self._ints: dict = {}
+        self._named_asts: list = []  # named_ints' terms as Z3 pointers, in order, for the renamings from this run
+        self._unnamed = False
         self.definitions, self.sites = _Events(self, "define"), _Events(self, "site")
         self.roundings, self.bracket_values = _Logged(self, "rounding"), _Logged(self, "bracket")
         kind = (prefix, in_force_dates, *[v.get_id() for v in self.inputs.values()],
@@ -84,6 +87,22 @@ class CachedRun(Run):
         stores = enc.__dict__.setdefault("_memo_stores", {})  # per policy (the Encoder), as long as it lives
         self._store = stores.setdefault(kind, _Store())
         # the store keeps its runs alive, so the term ids in `kind` stay theirs
+
+    def symbol(self, name: str, inp):
+        """An input's symbol and its bounds are the same in every run with this prefix: built once per policy."""
+        symbols = self.enc.__dict__.setdefault("_memo_symbols", {})
+        key = (self.prefix, self.in_force_dates, name)
+        if key in symbols and type(self).enabled:
+            value, present, scaled, domain = symbols[key]
+            if scaled is not None:
+                self.scaled[name] = scaled
+            self.domain += domain
+            return value, present
+        before, start = self._snapshot({"scaled", "domain"}), len(self.domain)
+        value, present = Run.symbol(self, name, inp)
+        if self._snapshot({"scaled", "domain"}) == before and key not in symbols:
+            symbols[key] = (value, present, self.scaled.get(name), self.domain[start:])
+        return value, present
 
     # ---- recording
     def _log(self, event) -> None:
@@ -101,8 +120,15 @@ class CachedRun(Run):
             out = super().named(name, value)
         finally:
             self._naming = None
-        self.named_ints[name] = self.definitions[-1].arg(0).arg(0)  # ToReal(n) == formula: n
+        n = self.definitions[-1].arg(0).arg(0)  # ToReal(n) == formula: n
+        if n.decl().name() != f"{self.prefix}{self.serial}:{name}":
+            self._unnamed = True  # named otherwise than the renaming expects: nothing is copied from this run
+        self._add_named(name, n)
         return out
+
+    def _add_named(self, name: str, n) -> None:
+        self.named_ints[name] = n
+        self._named_asts.append(n.as_ast())
 
     def brackets(self, e):
         value = super().brackets(e)
@@ -148,9 +174,10 @@ class CachedRun(Run):
             self._store.units[key] = _Unit(self, events, value, keep) if self._snapshot() == before else None
         return value
 
-    def _snapshot(self) -> dict:
+    def _snapshot(self, also=frozenset()) -> dict:
+        """Every attribute the cache does not replay (and those in `also`): what an encoding must leave alone."""
         return {k: (id(v), len(v) if hasattr(v, "__len__") else None) for k, v in vars(self).items()
-                if k not in _TRACKED}
+                if k not in _TRACKED and k not in also}
 
     # ---- replaying
     def _replay(self, events: list, renaming: "_Renaming") -> None:
@@ -165,7 +192,7 @@ class CachedRun(Run):
             elif kind == "define":
                 name = event[1]
                 if name not in self.named_ints:
-                    self.named_ints[name] = self._int(name)
+                    self._add_named(name, self._int(name))
                     list.append(self.definitions, renaming(event[2]))
             elif kind == "site":
                 e, guard, args = event[1]
@@ -196,21 +223,16 @@ class CachedRun(Run):
 class _Renaming:
     """A recording run's rule names → this run's, applied with one z3.substitute call per term."""
 
-    def __init__(self, ctx, sources: list, targets: dict):
-        self.ctx, self.targets, self.count = ctx, targets, len(sources)
-        self.sources = (z3.Ast * self.count)(*[s.as_ast() for s in sources])
-        self.replacements = (z3.Ast * self.count)(*[t.as_ast() for t in targets.values()])
+    def __init__(self, ctx, sources: list, targets: list):
+        self.ctx, self.count = ctx, len(sources)
+        self.sources = (z3.Ast * self.count)(*sources)
+        self.replacements = (z3.Ast * self.count)(*targets)
 
     @classmethod
     def between(cls, source: CachedRun, target: CachedRun) -> "_Renaming | None":
-        old = f"{source.prefix}{source.serial}:"
-        sources, targets = [], {}
-        for name, n in source.named_ints.items():
-            if n.decl().name() != old + name:
-                return None  # named otherwise than expected: encode afresh
-            sources.append(n)
-            targets[name] = target._int(name)
-        return cls(z3.main_ctx(), sources, targets)
+        if source._unnamed:
+            return None  # encode afresh
+        return cls(z3.main_ctx(), source._named_asts, [target._int(name).as_ast() for name in source.named_ints])
 
     def __call__(self, term):
         if not self.count:
@@ -222,4 +244,4 @@ class _Renaming:
         return V(self(v.v), self(v.na), self(v.why))
 
 
-_SAME = _Renaming(None, [], {})  # a run replaying what it recorded itself
+_SAME = _Renaming(None, [], [])  # a run replaying what it recorded itself
