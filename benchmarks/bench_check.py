@@ -10,18 +10,23 @@ uses every construct), and prints for each policy:
     calls only, so it is smaller);
   - a table of every check: rule id, name, status and seconds (Result.seconds), slowest first.
 
-Then it runs the real command (`policylang check PATHS`, a new Python process: start-up,
-imports and Z3 included) once over all of them, and says whether that run is under the
-target. Timings are only reported, never asserted: a benchmark measures, it does not fail.
+Then, side by side for each policy, wall and CPU seconds of the check with every rule encoded
+afresh in every run and with the shared encodings (backends/memo.py), and their ratio; and it
+runs the real command (`policylang check PATHS`, a new Python process: start-up, imports and Z3
+included) with `--jobs 1` and with the default (one worker per CPU), wall and CPU (the workers'
+included), and says whether the default run is under the target. CPU is the figure to compare
+on a machine others share: wall time there depends on their load. Timings are only reported,
+never asserted: a benchmark measures, it does not fail.
 Findings are expected on some inputs (constructs.pol has a table gap on purpose) and are
 counted, not treated as errors.
 
-Run:  .venv/bin/python benchmarks/bench_check.py [--timeout S] [--no-cli] [PATH ...]
+Run:  .venv/bin/python benchmarks/bench_check.py [--timeout S] [--no-cli] [--no-compare] [PATH ...]
 """
 from __future__ import annotations
 
 import argparse
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -76,6 +81,39 @@ def bench_policy(path: Path, timeout: float) -> tuple[float, list]:
     return time.perf_counter() - started, report.results
 
 
+def timed_check(path: Path, timeout: float, shared: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of one policy's check, with or without the shared encodings."""
+    from policylang.backends.memo import CachedRun
+    from policylang.check import check_policy
+    from policylang.pipeline import load_policy
+
+    policy = load_policy(str(path))
+    CachedRun.enabled = shared
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        check_policy(policy, timeout)
+        return time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        CachedRun.enabled = True
+
+
+def print_comparison(files: list[Path], timeout: float) -> None:
+    """Each policy checked with every rule encoded afresh and with the shared encodings, side by side."""
+    print("encoding each rule once per kind of run (backends/memo.py): seconds afresh → shared (ratio)")
+    print(f"  {pad('policy', 44)} {'wall':>24} {'CPU':>24}")
+    totals = [0.0, 0.0, 0.0, 0.0]
+    for path in files:
+        fresh = timed_check(path, timeout, shared=False)
+        shared = timed_check(path, timeout, shared=True)
+        totals = [t + x for t, x in zip(totals, (*fresh, *shared))]
+        print(f"  {pad(shown_path(path), 44)} {side_by_side(fresh[0], shared[0]):>24} {side_by_side(fresh[1], shared[1]):>24}")
+    print(f"  {pad('all', 44)} {side_by_side(totals[0], totals[2]):>24} {side_by_side(totals[1], totals[3]):>24}\n")
+
+
+def side_by_side(before: float, after: float) -> str:
+    return f"{before:6.2f} → {after:6.2f} ({after / before if before else 0:4.2f})"
+
+
 def print_policy(path: Path, wall: float, results: list) -> None:
     from policylang.check import RULES
 
@@ -92,13 +130,18 @@ def print_policy(path: Path, wall: float, results: list) -> None:
     print()
 
 
-def run_cli(paths: list[Path], timeout: float) -> tuple[float, int]:
-    """The real command in a fresh process, as CI runs it; its wall time and exit code."""
+def run_cli(paths: list[Path], timeout: float, jobs: int | None = None) -> tuple[float, float, int]:
+    """The real command in a fresh process, as CI runs it; its wall time, CPU time (its workers' included)
+    and exit code."""
     command = [sys.executable, "-c", "from policylang.cli import main; main()", "check",
-               "--timeout", str(timeout), *[str(p) for p in paths]]
+               "--timeout", str(timeout), *(["--jobs", str(jobs)] if jobs else []), *[str(p) for p in paths]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    return time.perf_counter() - started, done.returncode
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
 
 
 def main(argv=None) -> None:
@@ -106,7 +149,9 @@ def main(argv=None) -> None:
     parser.add_argument("paths", nargs="*", type=Path,
                         help="policies or folders (default: policies/ and tests/policies/constructs.pol)")
     parser.add_argument("--timeout", type=float, default=10.0, help="solver seconds per check (as check --timeout)")
-    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end `policylang check` run")
+    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end `policylang check` runs")
+    parser.add_argument("--no-compare", action="store_true",
+                        help="skip checking each policy again with every rule encoded afresh")
     args = parser.parse_args(argv)
 
     import z3
@@ -135,10 +180,18 @@ def main(argv=None) -> None:
 
     print(f"in process: {len(checked)} of {len(files)} polic{'y' if len(files) == 1 else 'ies'} checked in {total:.2f} s "
           f"(target < {TARGET_SECONDS:g} s: {verdict(total)})")
+    if not args.no_compare:
+        print()
+        print_comparison(checked, args.timeout)
     if not args.no_cli:
-        wall, code = run_cli(files, args.timeout)
-        print(f"end to end: `policylang check {' '.join(shown_path(p) for p in files)}` took {wall:.2f} s, "
-              f"exit {code} (target < {TARGET_SECONDS:g} s: {verdict(wall)})")
+        from policylang.workers import cpus
+
+        shown = " ".join(shown_path(p) for p in files)
+        one_wall, one_cpu, _ = run_cli(files, args.timeout, jobs=1)
+        wall, cpu, code = run_cli(files, args.timeout)
+        print(f"end to end: `policylang check {shown}`, one policy at a time → one worker per CPU ({cpus()}): "
+              f"wall {side_by_side(one_wall, wall)}, CPU {side_by_side(one_cpu, cpu)}")
+        print(f"  exit {code}; wall {wall:.2f} s (target < {TARGET_SECONDS:g} s: {verdict(wall)})")
 
 
 if __name__ == "__main__":

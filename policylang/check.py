@@ -16,6 +16,7 @@ import z3
 
 from policylang import ir
 from policylang.backends.interpreter import Interpreter
+from policylang.backends.memo import CachedRun
 from policylang.backends.python import compile_policy
 from policylang.backends.smt import (Encoder, Run, cell_match, definitions, read_claim, rounding_lemmas, shift_lemmas,
                                      sort_of, validity_test)
@@ -276,7 +277,8 @@ class Checker:
 
     # ------------------------------------------------------------------ runs
     def new_run(self, prefix: str, state=None, shared=None) -> Run:
-        return Run(self.enc, prefix, state, shared)
+        """A run for one goal; its rules are copies of those an earlier run of the same kind encoded (memo.py)."""
+        return CachedRun(self.enc, prefix, state, shared)
 
     def base(self, run: Run) -> list:
         """What makes a claim count: valid, in scope, and the state reachable."""
@@ -627,9 +629,9 @@ class Checker:
         """cond is applicable and has this value in run (each condition encoded once per run)."""
         key = (id(run), id(cond))
         if key not in self._conditions:
-            self._conditions[key] = (run, run.expr(cond))  # the run is kept so its id is not reused
-        c = self._conditions[key][1]
-        return z3.And(z3.Not(c.na), c.v if value else z3.Not(c.v))
+            c = run.expr(cond)  # the run is kept so its id is not reused; both outcomes built once
+            self._conditions[key] = (run, {True: z3.And(z3.Not(c.na), c.v), False: z3.And(z3.Not(c.na), z3.Not(c.v))})
+        return self._conditions[key][1][value]
 
     def used(self, run: Run, roots: set) -> dict:
         """rule -> when its value is used on the way to the roots (through its readers' `if` outcomes)."""

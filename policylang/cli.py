@@ -191,17 +191,16 @@ def test_command(paths, show_coverage, assume):
 @BUDGET
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file too.")
 @ASSUME
-def check_command(paths, fmt, timeout, budget, output, assume):
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Policies checked at a time, each in its own process (default: one per CPU). The verdicts do "
+                   "not depend on it.")
+def check_command(paths, fmt, timeout, budget, output, assume, jobs):
     """Parse, type-check, run examples, and prove built-in checks and properties (default: policies/)."""
     from policylang import report as render
-    from policylang.check import check_policy
-    from policylang.progress import solver_line
+    from policylang.workers import check_all
 
     policies, problems = _load_all(paths, assume)
-    reports = []
-    for policy in policies:
-        with solver_line(Path(policy.file).name) as progress:
-            reports.append(check_policy(policy, timeout, budget, progress))
+    reports = check_all(policies, timeout, budget, jobs)
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")

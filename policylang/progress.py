@@ -12,16 +12,31 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 
+def shown() -> bool:
+    """Whether a progress line would be drawn at all (stderr is a terminal): workers need not report otherwise."""
+    return sys.stderr.isatty()
+
+
 @contextmanager
-def solver_line(label: str):
-    """A function progress(question, detail) that redraws the line; the line goes when the block ends."""
+def solver_lines():
+    """A function progress(label, question, detail) that redraws the line; the line goes when the block ends.
+
+    Several policies checked side by side (policylang/workers.py) share the one line: it shows the latest
+    question any of them put to the solver, labelled with its file."""
     line = tqdm(total=0, bar_format="{desc} ({elapsed})", file=sys.stderr, disable=None, leave=False,
                 dynamic_ncols=True)
 
-    def progress(question: str, detail: str) -> None:
+    def progress(label: str, question: str, detail: str) -> None:
         line.set_description_str(f"{label}: {question} [{detail}]", refresh=True)
 
     try:
         yield progress
     finally:
         line.close()
+
+
+@contextmanager
+def solver_line(label: str):
+    """A function progress(question, detail) that redraws the line for one policy."""
+    with solver_lines() as progress:
+        yield lambda question, detail: progress(label, question, detail)
