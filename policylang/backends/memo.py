@@ -81,12 +81,21 @@ class CachedRun(Run):
         self._unnamed = False
         self.definitions, self.sites = _Events(self, "define"), _Events(self, "site")
         self.roundings, self.bracket_values = _Logged(self, "rounding"), _Logged(self, "bracket")
-        kind = (prefix, in_force_dates, *[v.get_id() for v in self.inputs.values()],
+        self._store = self._store_of_kind()
+
+    def _store_of_kind(self) -> _Store:
+        """The store of the runs with this prefix over these inputs and this state; the store keeps its runs
+        alive, so the term ids in the key stay theirs."""
+        kind = (self.prefix, self.in_force_dates, *[v.get_id() for v in self.inputs.values()],
                 *[-1 if p is None else p.get_id() for p in self.present.values()],
                 *[t.get_id() for t in self.state.values()], *[n.get_id() for n, _ in self.state_scaled.values()])
-        stores = enc.__dict__.setdefault("_memo_stores", {})  # per policy (the Encoder), as long as it lives
-        self._store = stores.setdefault(kind, _Store())
-        # the store keeps its runs alive, so the term ids in `kind` stay theirs
+        stores = self.enc.__dict__.setdefault("_memo_stores", {})  # per policy (the Encoder), as long as it lives
+        return stores.setdefault(kind, _Store())
+
+    def own_state(self, name: str) -> None:
+        """A state of its own is another kind of run: what was encoded over the shared state is not its own."""
+        super().own_state(name)
+        self._store = self._store_of_kind()
 
     def symbol(self, name: str, inp):
         """An input's symbol and its bounds are the same in every run with this prefix: built once per policy."""
