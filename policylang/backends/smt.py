@@ -480,10 +480,24 @@ def cell_match(enc: Encoder, cell: ir.Cell, value, t: ir.Type):
 def mul(a, b):
     """a × b, pushed into if-then-else branches so a rate chosen by a table stays linear."""
     if z3.is_app_of(b, z3.Z3_OP_ITE) and not z3.is_rational_value(a):
-        return z3.If(b.arg(0), mul(a, b.arg(1)), mul(a, b.arg(2)))
+        return _map_ite(b, lambda branch: mul(a, branch))
     if z3.is_app_of(a, z3.Z3_OP_ITE) and not z3.is_rational_value(b):
-        return z3.If(a.arg(0), mul(a.arg(1), b), mul(a.arg(2), b))
+        return _map_ite(a, lambda branch: mul(branch, b))
     return a * b
+
+
+def _map_ite(x, f):
+    """f applied to each branch of an if-then-else chain, the chain kept: a loop along the `else`
+    branches, so a table of many rows (one `If` per row) does not recurse once per row."""
+    tests, thens = [], []
+    while z3.is_app_of(x, z3.Z3_OP_ITE):
+        tests.append(x.arg(0))
+        thens.append(x.arg(1))
+        x = x.arg(2)
+    out = f(x)
+    for test, then in zip(reversed(tests), reversed(thens)):
+        out = z3.If(test, f(then), out)
+    return out
 
 
 def round_fen(x, mode: str):
@@ -493,7 +507,7 @@ def round_fen(x, mode: str):
     floor of one linear term: much easier for the solver than a floor of a case split.
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
-        return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
+        return _map_ite(x, lambda branch: round_fen(branch, mode))
     linear = _linear(x)
     if linear is not None and not linear[0]:
         return _round_constant(linear[1], mode)
