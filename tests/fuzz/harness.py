@@ -117,6 +117,8 @@ def _value(policy, spec: ir.Input):
     if kind == "enum":
         members = policy.enums[spec.type.enum].members
         return members[0].name if members else None
+    if kind == "money":  # the bill's parts must add up (医疗费总额 = 政策范围内费用 + …): the rest are 0
+        return "1000.00" if spec.name in ("政策范围内费用", "医疗费总额") else "0.00"
     low = spec.domain[0] if spec.domain else None
     plain = {"money": "1000.00", "rate": "50%", "points": "5pp", "number": "1", "bool": True,
              "date": datetime.date(2024, 6, 1).isoformat(), "text": "x"}.get(kind)
