@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import shutil
 import tempfile
 import traceback
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from policylang import ir
 from policylang.claims import ClaimReader
@@ -150,6 +152,24 @@ def _docs(policy, work: Path, charts: bool) -> None:
     try:
         site = build_pages([policy], check=True, timeout=CHECK_TIMEOUT, charts=charts, load=load,
                            budget=CHECK_BUDGET)
-        write_site(site, work / "site")
+        written = write_site(site, work / "site")
     except SiteError:
         return
+    for page in written:
+        _safe_page(page)
+
+
+_HREF = re.compile(r'(?:href|src)="([^"]*)"')
+
+
+def _safe_page(page: Path) -> None:
+    """No link with a scheme (javascript:), and no template braces a static-site generator would run."""
+    text = page.read_text(encoding="utf-8")
+    for href in _HREF.findall(text):
+        if urlsplit(href).scheme:
+            raise AssertionError(f"{page.name}: a link with a scheme: {href[:80]}")
+    if page.suffix in (".html", ".md", ".svg"):
+        outside_style = re.sub(r"<style[^>]*>.*?</style>", "", text, flags=re.S)
+        for braces in ("{{", "{%", "}}", "%}"):
+            if braces in outside_style:
+                raise AssertionError(f"{page.name}: unescaped {braces}")
