@@ -257,7 +257,7 @@ def test_the_chart_svg_escapes_braces(tmp_path):
     svg = chart.payment_chart_svg(policy)
     outside_style = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
     assert "{" not in outside_style and "}" not in outside_style
-    assert "<!--" not in svg and "<script" not in svg
+    assert "<script" not in svg
     assert "&#123;&#123;7*7&#125;&#125;" in svg  # the one escaping function of the site (render.html_escape)
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from policylang import ir
 from policylang.claims import ClaimReader, setlinfo
 from policylang.evaluators import evaluator
-from policylang.publish.render import html_escape
+from policylang.publish.render import escape_braces, html_escape
 from policylang.publish.representative import ABSENT as _ABSENT, Preferences, representative_day
 from policylang.runtime import NotApplicable
 
@@ -625,9 +625,9 @@ def _render(policy, model, title, description, levels, omitted, series, x_max) -
         fig.subplots_adjust(left=0.08, right=0.96, top=top, bottom=0.24, wspace=0.28)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    # matplotlib leaves each text it drew in a comment, unescaped: the policy's name among them. The page
-    # inlines this SVG, so the comments go and the accessible name is escaped as every page text is.
-    svg = _COMMENT.sub("", buffer.getvalue())
+    # matplotlib leaves each text it drew in a comment, braces unescaped: the policy's name among them. The
+    # page inlines this SVG, so braces are escaped there too, and the accessible name as every page text is.
+    svg = _COMMENT.sub(lambda m: escape_braces(m.group(0)), buffer.getvalue())
     head, sep, tail = svg.partition("<defs>")
     if sep:
         svg = (head.replace("<svg ", f'<svg role="img" aria-label="{html_escape(title)}" ', 1)
