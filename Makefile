@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # POLICYLANG_REQUIRE_SYSTEM_DEPS is set, as .ci/run does).
 SYSTEM_PACKAGES := chromium chromium-driver fonts-wqy-microhei
 
-.PHONY: setup run test bench clean system-deps
+.PHONY: setup run test bench clean system-deps fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ system-deps:
 	else \
 	  cat "$$log" >&2; rm -f "$$log"; echo "system-deps: apt-get failed" >&2; exit 1; \
 	fi
+
+# A long fuzz run (tests/fuzz/run.py): N inputs through every command; new reproducers go to tests/fuzz/corpus/.
+N ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run -n $(N) $(if $(SEED),--seed $(SEED))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shaoxing.py

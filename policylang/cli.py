@@ -26,9 +26,9 @@ class InputError(Exception):
     """Bad input that is the user's to fix; the message says what and where."""
 
 
-def _load(path: str, assume=()):
+def _load(path: str, assume=(), root=None):
     try:
-        return _warned(load_policy(path, _assumptions(assume)))
+        return _warned(load_policy(path, _assumptions(assume), root))
     except DiagnosticError as exc:
         raise InputError(render_all(exc.diagnostics)) from None
 
@@ -40,7 +40,7 @@ def _warned(policy):
     return policy
 
 
-def _load_all(paths, assume) -> tuple[list, list]:
+def _load_all(paths, assume, root=None) -> tuple[list, list]:
     """Every policy under PATHS (default: policies/) that loads, and the rendered errors of those that
     do not: the others are still tested, checked or rendered; the errors decide the exit code."""
     files = policy_files(paths or ["policies"])
@@ -50,7 +50,7 @@ def _load_all(paths, assume) -> tuple[list, list]:
     policies, problems = [], []
     for path in files:
         try:
-            policies.append(_warned(load_policy(path, overrides)))
+            policies.append(_warned(load_policy(path, overrides, root)))
         except DiagnosticError as exc:
             problems.append(render_all(exc.diagnostics))
     return policies, problems
@@ -93,6 +93,9 @@ BUDGET = click.option("--budget", type=Seconds(86400), default=60.0, show_defaul
                            "what is left undecided when it is spent is reported as undecided, so a run always ends.")
 ASSUME = click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
                       help="Override a named assumption without editing the policy (repeatable).")
+ROOT = click.option("--root", type=click.Path(file_okay=False), default=None,
+                    help="The directory `extends` and `conforms to` may reach (default: the policy's repository, "
+                         "the nearest directory above it with .git or pyproject.toml, else its own directory).")
 
 
 def _dump(data) -> str:
@@ -114,11 +117,12 @@ def cli():
 @click.option("--backend", type=click.Choice(BACKENDS), default="compiled", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
 @ASSUME
-def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume):
+@ROOT
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root):
     """Evaluate claims against POLICY and print every output as JSON."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
-    ir_policy = _load(policy, assume)
+    ir_policy = _load(policy, assume, root)
     if claim_text:
         records, errors = parse_json_document(claim_text, "--claim")
     else:
@@ -152,11 +156,12 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume)
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="List rules, rows, bands, versions, members and condition outcomes no example exercises.")
 @ASSUME
-def test_command(paths, show_coverage, assume):
+@ROOT
+def test_command(paths, show_coverage, assume, root):
     """Run every example of the policies in PATHS (default: policies/)."""
     from policylang.testing import coverage, run_examples
 
-    policies, problems = _load_all(paths, assume)
+    policies, problems = _load_all(paths, assume, root)
     passed = failed = 0
     for ir_policy in policies:
         click.echo(ir_policy.file)
@@ -194,12 +199,13 @@ def test_command(paths, show_coverage, assume):
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Policies checked at a time, each in its own process (default: one per CPU). The verdicts do "
                    "not depend on it.")
-def check_command(paths, fmt, timeout, budget, output, assume, jobs):
+@ROOT
+def check_command(paths, fmt, timeout, budget, output, assume, jobs, root):
     """Parse, type-check, run examples, and prove built-in checks and properties (default: policies/)."""
     from policylang import report as render
     from policylang.workers import check_all
 
-    policies, problems = _load_all(paths, assume)
+    policies, problems = _load_all(paths, assume, root)
     reports = check_all(policies, timeout, budget, jobs)
     text = {"text": render.text, "json": render.as_json, "sarif": render.sarif}[fmt](reports)
     if output:
@@ -222,14 +228,15 @@ def check_command(paths, fmt, timeout, budget, output, assume, jobs):
 @click.option("--assumption", "assumptions", multiple=True, metavar="NAME",
               help="Also prove that raising this assumption of NEW moves every claim the same way.")
 @ASSUME
-def diff_command(old, new, old_date, new_date, timeout, budget, assumptions, assume):
+@ROOT
+def diff_command(old, new, old_date, new_date, timeout, budget, assumptions, assume, root):
     """What NEW changes against OLD over the same claims: is anyone worse off, and by how much at most.
 
     OLD and NEW may be the same file with --old-date/--new-date: the change at an effective date.
     """
     from policylang.diff import DiffError, Differ, Irreproducible, diff_text, direction, direction_text
 
-    old_policy, new_policy = _load(old, assume), _load(new, assume)
+    old_policy, new_policy = _load(old, assume, root), _load(new, assume, root)
     try:
         report = Differ(old_policy, new_policy, timeout, old_date and old_date.date(),
                         new_date and new_date.date(), budget).run()
@@ -264,16 +271,17 @@ def diff_command(old, new, old_date, new_date, timeout, budget, assumptions, ass
 @click.option("--templates", type=click.Path(exists=True, file_okay=False),
               help="A directory of templates that replace the package's templates of the same name.")
 @ASSUME
-def docs_command(paths, out, no_check, timeout, budget, templates, assume):
+@ROOT
+def docs_command(paths, out, no_check, timeout, budget, templates, assume, root):
     """Render a static site (政策解读) for the policies in PATHS (default: policies/): one HTML and one
     Markdown page per policy, an index and a comparison page."""
     from policylang.publish.site import SiteError, build_pages, write_site
 
-    policies, problems = _load_all(paths, assume)
+    policies, problems = _load_all(paths, assume, root)
     if policies:
         try:
             site = build_pages(policies, check=not no_check, timeout=timeout, budget=budget,
-                               load=lambda p: load_policy(p, _assumptions(assume)))
+                               load=lambda p: load_policy(p, _assumptions(assume), root))
             written = write_site(site, Path(out), Path(templates) if templates else None)
         except SiteError as exc:
             raise InputError(f"error: {exc}") from None
@@ -286,11 +294,12 @@ def docs_command(paths, out, no_check, timeout, budget, templates, assume):
 
 @cli.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
-def compile_command(policy):
+@ROOT
+def compile_command(policy, root):
     """Print the Python source of POLICY's compiled evaluator."""
     from policylang.backends.python import generate_source
 
-    click.echo(generate_source(_load(policy)), nl=False)
+    click.echo(generate_source(_load(policy, root=root)), nl=False)
 
 
 def main(argv=None):

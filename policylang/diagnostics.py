@@ -36,7 +36,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0103": ("unexpected end of {where}; expected {expected}", "{hint}"),
     "E0104": ("invalid date {text!r}", "dates are written YYYY-MM-DD, e.g. 2024-01-01"),
     "E0105": ("the file cannot be read: {reason}", "{hint}"),
-    "E0106": ("the expression is nested too deeply", "split it into several rules"),
+    "E0106": ("the expression is nested too deeply", "at most 50 levels (each operator, call, `if` or `not` "
+              "around another counts one); split it into several rules"),
+    "E0107": ("the number {text} is too long: {problem}", "literals have at most 18 digits before the decimal point "
+              "(16 for money) and 18 after it; see Limits in docs/language.md"),
     # amendments the grammar does not take (E012x): what the author reached for, and how to say it
     "E0120": ("`amend {name}` then `{found}`: the rows of a table are named by a key in parentheses",
               "write `amend {name}({key}) {op} …`: one cell per column, as the rows write them (`_` for any value)"),
@@ -89,6 +92,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "E0318": ("`{side}.{name}` cannot be read on one side: `{name}` is {what}", "{hint}"),
     # structure (E04xx)
     "E0450": ("input `{name}`: {problem}", "{hint}"),
+    # limits and the root (E047x): what every back end carries, and where `extends` / `conforms to` may look
+    "E0470": ("table `{name}` has {count} rows, more than the {most} a table may have",
+              "split it by a column into several tables, or group rows with sets {{a, b}} and ranges; see Limits in docs/language.md"),
+    "E0471": ("`{keyword} \"{path}\"` lies outside the root {root}",
+              "`extends` and `conforms to` name files inside the policy's repository (the nearest directory above it with "
+              ".git or pyproject.toml) or inside `--root DIR`"),
+    "E0472": ("`{keyword} \"{path}\"` does not name a .pol file",
+              "`extends` names a policy and `conforms to` a guideline, both .pol files"),
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
     "E0402": ("more than one `policy` header", "a file describes one policy"),
     "E0403": ("versions of `{name}` overlap on {date}", "give each version a `from` / `until` that does not overlap"),

@@ -31,7 +31,7 @@ def test_a_wrong_expectation_fails(tmp_path):
     shutil.copytree(ROOT / "guidelines", tmp_path / "guidelines")  # 绍兴 conforms to ../guidelines/…
     bad = tmp_path / "policies" / "bad.pol"
     bad.write_text(text.replace("统筹支付 = 650元 }", "统筹支付 = 651元 }", 1), encoding="utf-8")
-    results = run_examples(load_policy(bad))
+    results = run_examples(load_policy(bad, root=tmp_path))  # no repository here: the copy is the root
     failed = [r for r in results if not r.passed]
     assert len(failed) == 1
     mismatch = failed[0].steps[0].mismatches[0]

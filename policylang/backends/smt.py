@@ -523,10 +523,30 @@ def cell_match(enc: Encoder, cell: ir.Cell, value, t: ir.Type):
 def mul(a, b):
     """a × b, pushed into if-then-else branches so a rate chosen by a table stays linear."""
     if z3.is_app_of(b, z3.Z3_OP_ITE) and not z3.is_rational_value(a):
-        return z3.If(b.arg(0), mul(a, b.arg(1)), mul(a, b.arg(2)))
+        return _map_ite(b, lambda branch: mul(a, branch))
     if z3.is_app_of(a, z3.Z3_OP_ITE) and not z3.is_rational_value(b):
-        return z3.If(a.arg(0), mul(a.arg(1), b), mul(a.arg(2), b))
+        return _map_ite(a, lambda branch: mul(branch, b))
     return a * b
+
+
+def _map_ite(x, f):
+    """f applied to each branch of an if-then-else chain, the chain kept: a loop along the `else`
+    branches, so a table of many rows (one `If` per row) does not recurse once per row."""
+    tests, thens, last = _ite_spine(x)
+    out = f(last)
+    for test, then in zip(reversed(tests), reversed(thens)):
+        out = z3.If(test, f(then), out)
+    return out
+
+
+def _ite_spine(x) -> tuple:
+    """(tests, then-branches, the last else) of an if-then-else chain, walked along its `else`s."""
+    tests, thens = [], []
+    while z3.is_app_of(x, z3.Z3_OP_ITE):
+        tests.append(x.arg(0))
+        thens.append(x.arg(1))
+        x = x.arg(2)
+    return tests, thens, x
 
 
 def round_fen(x, mode: str):
@@ -536,7 +556,7 @@ def round_fen(x, mode: str):
     floor of one linear term: much easier for the solver than a floor of a case split.
     """
     if z3.is_app_of(x, z3.Z3_OP_ITE):
-        return z3.If(x.arg(0), round_fen(x.arg(1), mode), round_fen(x.arg(2), mode))
+        return _map_ite(x, lambda branch: round_fen(branch, mode))
     linear = _linear(x)
     if linear is not None and not linear[0]:
         return _round_constant(linear[1], mode)
@@ -580,6 +600,8 @@ def _leaves(term, limit: int):
     """term as [(path condition, branch without if-then-else)], lifting case splits out of sums and
     products by constants; None when there would be more than `limit` branches."""
     if z3.is_app_of(term, z3.Z3_OP_ITE) and not z3.is_bool(term):
+        if len(_ite_spine(term)[0]) > limit:  # a long table chain: too many branches, found without recursing
+            return None
         cond = term.arg(0)
         yes, no = _leaves(term.arg(1), limit), _leaves(term.arg(2), limit)
         if yes is None or no is None or len(yes) + len(no) > limit:
@@ -613,8 +635,14 @@ def _fen_int(term):
             and term.arg(1).as_fraction() == 100:
         return term.arg(0).arg(0)
     if z3.is_app_of(term, z3.Z3_OP_ITE) and not z3.is_bool(term):
-        a, b = _fen_int(term.arg(1)), _fen_int(term.arg(2))
-        return None if a is None or b is None else z3.If(term.arg(0), a, b)
+        tests, thens, last = _ite_spine(term)  # a table's chain, one `If` per row: a loop, not recursion
+        out = _fen_int(last)
+        for test, then in zip(reversed(tests), reversed(thens)):
+            k = _fen_int(then)
+            if out is None or k is None:
+                return None
+            out = z3.If(test, k, out)
+        return out
     if z3.is_add(term) or z3.is_sub(term):
         parts = [_fen_int(term.arg(i)) for i in range(term.num_args())]
         if any(p is None for p in parts):

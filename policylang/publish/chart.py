@@ -27,19 +27,22 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from policylang import ir
 from policylang.claims import ClaimReader, setlinfo
 from policylang.evaluators import evaluator
+from policylang.publish.render import escape_braces, html_escape
 from policylang.publish.representative import ABSENT as _ABSENT, Preferences, representative_day
 from policylang.runtime import NotApplicable
+
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 FONT_ENV = "POLICYLANG_CJK_FONT"
 # Debian's fonts-wqy-microhei (TrueType outlines, GB 18030 ideographs and Latin in one file; face 0 is
@@ -629,10 +632,11 @@ def _render(policy, model, title, description, levels, omitted, series, x_max) -
         fig.subplots_adjust(left=0.08, right=0.96, top=top, bottom=0.24, wspace=0.28)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    # An accessible name for the picture, for a page that inlines the SVG.
+    # matplotlib leaves each text it drew in a comment, braces unescaped: the policy's name among them. The
+    # page inlines this SVG, so braces are escaped there too, and the accessible name as every page text is.
+    svg = _COMMENT.sub(lambda m: escape_braces(m.group(0)), buffer.getvalue())
     head, sep, tail = svg.partition("<defs>")
     if sep:
-        svg = (head.replace("<svg ", f'<svg role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" ', 1)
-               + f"<title>{escape(title)}</title>\n <desc>{escape(notes)}</desc>\n " + sep + tail)
+        svg = (head.replace("<svg ", f'<svg role="img" aria-label="{html_escape(title)}" ', 1)
+               + f"<title>{html_escape(title)}</title>\n <desc>{html_escape(notes)}</desc>\n " + sep + tail)
     return svg

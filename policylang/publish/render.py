@@ -35,7 +35,13 @@ def _escape_marker(m: re.Match) -> str:
 
 
 def html_escape(text: str) -> Markup:
-    return Markup(str(escape(text)).replace("{", "&#123;").replace("}", "&#125;"))
+    return Markup(escape_braces(str(escape(text))))
+
+
+def escape_braces(text: str) -> str:
+    """`{` and `}` as character references: what html_escape adds to HTML escaping, alone for text that is
+    already markup (the comments of the chart's SVG)."""
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _html_finalize(value):

@@ -5,8 +5,10 @@ opened from disk, served anywhere, or printed.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from jinja2 import TemplateError
 
@@ -16,6 +18,7 @@ from policylang.publish.model import PolicyPage, file_key, policy_page
 from policylang.publish.render import environment
 
 PAGES = ("index", "compare")
+_UNSAFE = re.compile(r"[^\w.-]")
 
 
 class SiteError(Exception):
@@ -30,16 +33,26 @@ class Site:
 
 
 def slugs_for(policies: list) -> dict:
-    """policy file → a unique page name from its file name (shaoxing-2024)."""
+    """policy file → a unique page name from its file name (shaoxing-2024), safe as a link.
+
+    A file may be named anything (`javascript:alert(1).pol`): characters other than letters, digits,
+    `-`, `_` and `.` become `-`, and what is left is percent-encoded, so a slug is ASCII, has no
+    scheme and no path, and is the same text in an href and in Markdown. Files are written under
+    `file_name(slug)`, which the browser's decoding of the link arrives at."""
     slugs, taken = {}, set()
     for p in policies:
-        base = Path(p.file).stem
+        base = quote(_UNSAFE.sub("-", Path(p.file).stem).lstrip(".-") or "policy", safe="-_.")
         slug, n = base, 2
         while slug in taken:
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
         slugs[file_key(p.file)] = slug
     return slugs
+
+
+def file_name(slug: str) -> str:
+    """The file a slug links to (绍兴 for %E7%BB%8D%E5%85%B4)."""
+    return unquote(slug)
 
 
 def build_pages(policies: list, check: bool = True, timeout: float = 10.0, charts: bool = True,
@@ -112,9 +125,9 @@ def write_site(site: Site, out: Path, templates: Path | None = None) -> list:
     files: dict = {}
     for page in site.pages:
         for kind in ("html", "md"):
-            files[f"{page.slug}.{kind}"] = render_page(page, kind, templates)
+            files[f"{file_name(page.slug)}.{kind}"] = render_page(page, kind, templates)
         if page.chart_svg:
-            files[_chart_file(page)] = page.chart_svg
+            files[file_name(_chart_file(page))] = page.chart_svg
     for kind in ("html", "md"):
         files[f"index.{kind}"] = render_index(site.pages, kind, templates)
         files[f"compare.{kind}"] = render_compare(site.pages, kind, templates)

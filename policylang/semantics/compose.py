@@ -53,6 +53,7 @@ class Overrides:
     live: set = field(default_factory=set)  # names whose override still reaches the result
     docs: dict = field(default_factory=dict)  # span of an overridden declaration -> its doc before
     warnings: list = field(default_factory=list)
+    root: str = ""  # the directory `extends` / `conforms to` may reach (compose sets it)
 
     def cut(self, name: str, span: Span, how: str) -> None:
         """A later definition gives `name` outright: the override no longer reaches the result; say so."""
@@ -61,7 +62,8 @@ class Overrides:
                                         severity="warning"))
 
 
-def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None, vocabulary=()) -> Composed:
+def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = None, vocabulary=(),
+            root: str | Path | None = None) -> Composed:
     """Resolve `extends`, `amend` and `conforms to`; `load(path)` parses a file.
 
     `assume` overrides named assumptions (`--assume NAME=VALUE`) in the file that declares them,
@@ -69,9 +71,12 @@ def compose(module: ast.Module, load, seen: tuple = (), assume: dict | None = No
     moves with the baseline however long the `extends` chain. A later `amend NAME = value` (or a
     redefinition that is no assumption) gives the value outright: the override then has no effect
     on the result, and a W0424 warning says where. `vocabulary` is the prelude's declarations, whose
-    enumerations row amendments read.
+    enumerations row amendments read. `extends` and `conforms to` only reach .pol files inside `root`
+    (default: `default_root(module.file)`), so a contributed policy cannot make the tools read, or
+    quote in a diagnostic, any other file.
     """
     overrides = Overrides(dict(assume or {}))
+    overrides.root = os.path.realpath(root if root is not None else default_root(module.file))
     composed = _compose(module, load, seen, overrides, tuple(vocabulary))
     unknown = [name for name in overrides.values if name not in overrides.reached]
     if unknown:
@@ -93,7 +98,8 @@ def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides, vocabu
         base_path = os.path.normpath(Path(module.file).parent / path)
         if base_path in seen or base_path == module.file:
             raise DiagnosticError([Diagnostic("E0416", span, {"path": path})])
-        base = _compose(_load(load, base_path, span), load, seen + (module.file,), overrides, vocabulary)
+        base = _compose(_load(load, base_path, span, "extends", path, overrides.root), load,
+                        seen + (module.file,), overrides, vocabulary)
         for d in own:
             if isinstance(d, ast.RuleDecl) and not d.assumption and d.name in overrides.live:
                 overrides.cut(d.name, d.span, "this definition")
@@ -103,7 +109,8 @@ def _compose(module: ast.Module, load, seen: tuple, overrides: Overrides, vocabu
         decls = override(own, overrides, errors)
     decls, amendments = amend(decls, errors, overrides, vocabulary)
     for path, span in (header.conforms if header is not None else ()):
-        guideline = _load(load, os.path.normpath(Path(module.file).parent / path), span)
+        guideline = _load(load, os.path.normpath(Path(module.file).parent / path), span, "conforms to", path,
+                          overrides.root)
         g_header = _header(guideline)
         if g_header is None or g_header.kind != "guideline":
             errors.append(Diagnostic("E0417", span, {"path": path}))
@@ -121,12 +128,48 @@ def _header(module: ast.Module):
     return next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
 
 
-def _load(load, path: str, span: Span) -> ast.Module:
-    if not Path(path).is_file():
+def default_root(file: str | Path) -> Path:
+    """The nearest directory above `file` holding `.git` or `pyproject.toml` (its repository), else the
+    file's own directory: where `extends` and `conforms to` may look unless `--root` says otherwise."""
+    start = Path(os.path.realpath(Path(file).parent))
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists() or (directory / "pyproject.toml").exists():
+            return directory
+    return start
+
+
+def _load(load, path: str, span: Span, keyword: str, written: str, root: str) -> ast.Module:
+    """Parse the file a header names, once it is a .pol file inside `root` that exists.
+
+    Nothing outside the root is opened, so no diagnostic ever quotes a file that is not a policy."""
+    args = {"keyword": keyword, "path": written, "root": root}
+    try:
+        real = os.path.realpath(path)
+        inside = os.path.commonpath([root, real]) == root
+    except (OSError, ValueError) as exc:  # a path the file system cannot take (too long, NUL, …)
         raise DiagnosticError([Diagnostic("E0105", span, {
-            "reason": f"{path} does not exist",
+            "reason": f"`{keyword} \"{_short(written)}\"`: {getattr(exc, 'strerror', None) or exc}",
+            "hint": "the path is relative to the file that names it"})]) from None
+    if not inside:
+        raise DiagnosticError([Diagnostic("E0471", span, {**args, "path": _short(written)})])
+    if Path(real).suffix != ".pol":
+        raise DiagnosticError([Diagnostic("E0472", span, {**args, "path": _short(written)})])
+    try:
+        exists = Path(real).is_file()
+    except OSError as exc:
+        exists, why = False, exc.strerror or str(exc)
+    else:
+        why = "it does not exist"
+    if not exists:
+        raise DiagnosticError([Diagnostic("E0105", span, {
+            "reason": f"{_short(path)}: {why}",
             "hint": "the path is relative to the file that names it; check the spelling and that the file is committed"})])
     return load(path)
+
+
+def _short(text: str, most: int = 120) -> str:
+    """A path as a message shows it: a hostile 5,000-character one is cut, not printed whole."""
+    return text if len(text) <= most else text[:most // 2] + "…" + text[-most // 2:]
 
 
 def override(decls: list, overrides: Overrides, errors: list) -> list:

@@ -15,7 +15,7 @@ from policylang.domains import LIMITS, show
 from policylang.platform import OUTPUT_NAMES
 from policylang.semantics.expressions import (ERROR, Env, ExprChecker, constant, describe, mismatch_hint,
                                               unknown_name_hint)
-from policylang.syntax import ast
+from policylang.syntax import ast, limits
 
 PER_WHO = ("person", "个人", "每人")
 PER_PERIOD = ("医保年度", "year")
@@ -370,6 +370,9 @@ class Resolver:
             hit = "first"
         out = []
         for validity, d in zip(self.validities(name, versions), versions):
+            count = len(d.rows) + (d.default is not None)
+            if count > limits.TABLE_ROWS:
+                self.error("E0470", d.span, name=name, count=count, most=limits.TABLE_ROWS)
             rows = []
             for index, row in enumerate(d.rows, 1):
                 if len(row.cells) != len(columns):

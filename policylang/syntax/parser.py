@@ -16,7 +16,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from policylang.diagnostics import Diagnostic, DiagnosticError, Span
-from policylang.syntax import ast
+from policylang.syntax import ast, limits
 
 GRAMMAR = Path(__file__).with_name("policy.lark")
 TOP_KEYWORDS = ("policy", "use", "enum", "input", "scope", "accumulator", "rule", "output",
@@ -67,7 +67,10 @@ def parse_text(text: str, file: str) -> ast.Module:
         padded = "\n" * (start_line - 1) + chunk
         try:
             tree = _lark().parse(padded)
-            decls.extend(_ToAst(file, lines).transform(tree).children)
+            parsed = _ToAst(file, lines).transform(tree).children
+            deep = [node for node in map(limits.too_deep, parsed) if node is not None]
+            errors.extend(Diagnostic("E0106", _expr_span(node, file, start_line)) for node in deep)
+            decls.extend(parsed)
         except UnexpectedInput as exc:
             errors.append(_syntax_diagnostic(exc, file, padded, last=number == len(chunks)))
         except VisitError as exc:
@@ -238,6 +241,12 @@ def _band_hint(expected, before: str) -> str:
     return ""
 
 
+def _expr_span(node, file: str, line: int) -> Span:
+    """Where a too-deep expression is: its own span, or its declaration's first line."""
+    span = getattr(node, "span", None)
+    return span if isinstance(span, Span) else Span(file, line, 1, line, 2)
+
+
 def _span(file: str, meta) -> Span:
     return Span(file, meta.line, meta.column, meta.end_line, meta.end_column)
 
@@ -271,20 +280,28 @@ class _ToAst(Transformer):
         return _span(self.file, meta)
 
     # ---- literals
+    def _digits(self, meta, kind: str, text: str, digits: str) -> Decimal:
+        """The literal's exact value, once its digits are within the limits every back end carries."""
+        problem = limits.literal_problem(kind, digits)
+        if problem is not None:
+            raise DiagnosticError([Diagnostic("E0107", self._s(meta), {"text": text, "problem": problem})])
+        return Decimal(digits)
+
     def money(self, meta, c):
         text = str(c[0])
-        return ast.Literal("money", Decimal(text[:-1]), text, self._s(meta))
+        return ast.Literal("money", self._digits(meta, "money", text, text[:-1]), text, self._s(meta))
 
     def rate(self, meta, c):
         text = str(c[0])
-        return ast.Literal("rate", Decimal(text[:-1]).scaleb(-2), text, self._s(meta))
+        return ast.Literal("rate", self._digits(meta, "rate", text, text[:-1]).scaleb(-2), text, self._s(meta))
 
     def points(self, meta, c):
         text = str(c[0])
-        return ast.Literal("points", Decimal(text[:-2]).scaleb(-2), text, self._s(meta))
+        return ast.Literal("points", self._digits(meta, "points", text, text[:-2]).scaleb(-2), text, self._s(meta))
 
     def number(self, meta, c):
-        return ast.Literal("number", Decimal(str(c[0])), str(c[0]), self._s(meta))
+        text = str(c[0])
+        return ast.Literal("number", self._digits(meta, "number", text, text), text, self._s(meta))
 
     def date(self, meta, c):
         return ast.Literal("date", _date(self.file, c[0]), str(c[0]), self._s(meta))

@@ -1,0 +1,60 @@
+"""What the front end accepts, so that every back end can carry it (docs/language.md, "Limits").
+
+The interpreter and the compiled evaluator compute in a 60-digit exact context, the code generator
+emits one nested Python expression per policy expression (CPython refuses source nested ~200 deep),
+the SMT encoding builds one term per table row, and a later vectorised back end holds money as int64
+fen. The limits below sit well inside all of these; the parser and the resolver refuse anything past
+them with a diagnostic instead of letting a back end crash on it.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from policylang.syntax import ast
+
+# Digits of a numeric literal before and after the decimal point (`123456.78元`: 6 and 2), leading
+# zeros not counted. Money has fewer: 16 digits of 元 are 18 digits of fen, which fit an int64 (9.2e18).
+INTEGER_DIGITS = 18
+MONEY_INTEGER_DIGITS = 16
+FRACTION_DIGITS = 18
+# Levels of expression nesting: each operator, call, `if`, `not` or `in` around another counts one,
+# so a sum of 60 terms nests 59 deep.
+NESTING_DEPTH = 50
+# Rows of one table (the `default` row included).
+TABLE_ROWS = 500
+
+_EXPR = (ast.Literal, ast.Name, ast.Call, ast.BinOp, ast.UnaryOp, ast.InSet, ast.IfThenElse,
+         ast.NotApplicable, ast.SideName)
+
+
+def literal_problem(kind: str, digits: str) -> str | None:
+    """Why the digits of a literal (without its unit) are beyond the limits, or None."""
+    whole, _, fraction = digits.partition(".")
+    most = MONEY_INTEGER_DIGITS if kind == "money" else INTEGER_DIGITS
+    if len(whole.lstrip("0")) > most:
+        return f"{len(whole.lstrip('0'))} digits before the decimal point (at most {most})"
+    if len(fraction) > FRACTION_DIGITS:
+        return f"{len(fraction)} digits after the decimal point (at most {FRACTION_DIGITS})"
+    return None
+
+
+def too_deep(decl):
+    """The outermost expression of `decl` that nests deeper than NESTING_DEPTH, or None.
+
+    Iterative, so that the check itself never exhausts the stack."""
+    stack = [(decl, 0, None)]
+    while stack:
+        node, depth, outer = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, (tuple, list)):
+            stack.extend((item, depth, outer) for item in node)
+            continue
+        if not dataclasses.is_dataclass(node):
+            continue
+        if isinstance(node, _EXPR):
+            depth, outer = depth + 1, outer if depth else node
+            if depth > NESTING_DEPTH:
+                return outer
+        stack.extend((getattr(node, f.name), depth, outer) for f in dataclasses.fields(node))
+    return None
