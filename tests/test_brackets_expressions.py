@@ -224,7 +224,7 @@ def test_a_constant_band_reads_60_to_65(tmp_path):
     (tmp_path / "reform.pol").write_text(
         f'policy "r" {{ document "x" extends "{ROOT / "tests" / "policies" / "dabing-stage.pol"}" '
         'in force from 2024-01-01 }\namend 大病分段 band 1 += 5pp\n', encoding="utf-8")
-    policy = load_policy(tmp_path / "reform.pol")
+    policy = load_policy(tmp_path / "reform.pol", root=ROOT)  # it extends a file of the repository
     [change] = changes(policy, load_base(policy, load_policy))
     assert (change.before, change.after) == ("第1段 60%", "第1段 65%")
 
@@ -233,7 +233,7 @@ def test_amending_the_brackets_changes_every_band(tmp_path):
     (tmp_path / "reform.pol").write_text(
         f'policy "r" {{ document "x" extends "{ROOT / "tests" / "policies" / "dabing-stage.pol"}" '
         'in force from 2024-01-01 }\namend 大病分段 *= 50%\n', encoding="utf-8")
-    bands = load_policy(tmp_path / "reform.pol").brackets["大病分段"].versions[0].bands
+    bands = load_policy(tmp_path / "reform.pol", root=ROOT).brackets["大病分段"].versions[0].bands
     assert [b.values[2] for b in bands] == [Decimal("0.30"), Decimal("0.35")]
 
 
