@@ -1,0 +1,2 @@
+"""Claims in bulk: a batch engine (vectorized, or the scalar evaluator as the visible fallback) fed by
+streamed Parquet/CSV/JSONL readers and writers. contract.py is what the two sides agree on."""
