@@ -429,9 +429,10 @@ class Checker:
             steps.append(Step(f"{name} never falls", z3.And(*both, x.v > y.v), z3.Or(x.na, y.na, x.v <= y.v)))
             growths = [(inscp, right.inputs[inscp] - left.inputs[inscp])]
             sources, brackets = self.direct(name)
+            signs = self.signs(name)
             growths += [(s, right.rules[s].v - left.rules[s].v) for s in sources
                         if s in left.rules and s in right.rules and self.p.rules[s].type == ir.MONEY
-                        and self.reads(s, inscp)]
+                        and self.reads(s, inscp) and signs.get(s) != {-1}]
             for source, growth in growths:
                 shift = [lemma for rounded in [name, *brackets] for lemma in shift_lemmas(left, right, rounded, growth)]
                 steps.append(Step(f"{name} grows at most as {source} grows", z3.And(*both, *shift, y.v - x.v > growth),
@@ -446,6 +447,15 @@ class Checker:
 
         return Goal("PL301", f"`{rule.name}` never falls as {inscp} rises", rule.span,
                     [("smaller", left), ("larger", right)], violation, replay, steps=steps)
+
+    def signs(self, name: str) -> dict:
+        """With which sign each rule a rule reads directly enters it: -1 only where it is subtracted
+        (基本医保后负担 = 费用 − 统筹支付). "Grows at most as 统筹支付 grows" is false of such a rule, and asking
+        the solver cost 淄博's check a fifth of its time (three satisfiable steps of 0.5–0.8 s each)."""
+        found: dict = {}
+        for version in self.p.rules[name].versions:
+            _signs(version.expr, 1, found)
+        return found
 
     def same_values(self, left: Run, right: Run, varied: str) -> list:
         """Two claims that differ in one input agree on every rule that does not read it (same
@@ -897,6 +907,31 @@ def is_invariant(prop: ir.Property) -> bool:
         return False
     refs = list(_refs(prop.holds))
     return bool(refs) and all(isinstance(r, ir.AccRef) for r in refs)
+
+
+def _signs(e, sign: int, found: dict) -> None:
+    """Collect the sign each rule reference enters `e` with: through +, −, negation, min/max, rounding and the
+    branches of an if; under anything else (a product, a comparison, a table or bracket) both signs."""
+    if isinstance(e, ir.RuleRef):
+        found.setdefault(e.name, set()).add(sign)
+    elif isinstance(e, ir.Arith) and e.op in "+-":
+        _signs(e.left, sign, found)
+        _signs(e.right, -sign if e.op == "-" else sign, found)
+    elif isinstance(e, ir.Neg):
+        _signs(e.operand, -sign, found)
+    elif isinstance(e, ir.MinMax):
+        for arg in e.args:
+            _signs(arg, sign, found)
+    elif isinstance(e, ir.Round):
+        _signs(e.operand, sign, found)
+    elif isinstance(e, ir.If):
+        _signs(e.cond, 0, found)
+        _signs(e.then, sign, found)
+        _signs(e.otherwise, sign, found)
+    else:
+        for node in walk(e):
+            if isinstance(node, ir.RuleRef):
+                found.setdefault(node.name, set()).update((1, -1))
 
 
 def _refs(e):
