@@ -57,13 +57,17 @@ def file_name(slug: str) -> str:
 
 def build_pages(policies: list, check: bool = True, timeout: float = 10.0, charts: bool = True,
                 load=None, budget: float | None = None) -> Site:
-    """Every policy's page data: checker run (unless `check` is false), chart drawn (if available)."""
-    from policylang.check import DEFAULT_BUDGET, check_policy
+    """Every policy's page data: checker run (unless `check` is false), chart drawn (if available).
+
+    The policies are checked side by side as `check` does (workers.check_all): the same verdicts, since a
+    policy's verdicts depend only on its file and the budgets."""
+    from policylang.check import DEFAULT_BUDGET
+    from policylang.workers import check_all
 
     slugs = slugs_for(policies)
     site = Site([])
-    for policy in policies:
-        report = check_policy(policy, timeout, budget or DEFAULT_BUDGET) if check else None
+    reports = check_all(policies, timeout, budget or DEFAULT_BUDGET) if check else [None] * len(policies)
+    for policy, report in zip(policies, reports):
         svg = None
         if charts:
             svg, warning = chart_svg(policy)
