@@ -29,7 +29,7 @@ run: $(STAMP) system-deps
 	$(BIN)/policylang docs policies/ -o site
 
 test: $(STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile  # one worker per core; a module (and its Dask cluster) stays on one worker
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
