@@ -18,10 +18,11 @@ from policylang import ir
 from policylang.diagnostics import Diagnostic
 from policylang.domains import LIMITS, STATE_LIMIT, decimals, domain
 from policylang.runtime import EXACT, FEN
+from policylang.syntax.limits import ARITHMETIC_DIGITS
 
 # Magnitudes are upper bounds: rounded toward +infinity, never trapped, room for any exponent.
 _UP = decimal.Context(prec=80, rounding=decimal.ROUND_CEILING, Emax=10 ** 8, Emin=-10 ** 8, traps=[])
-DIGITS = EXACT.prec  # what the evaluators carry: the limit (docs/language.md, "Limits")
+DIGITS = ARITHMETIC_DIGITS  # what the evaluators carry: the limit (docs/language.md, "Limits")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,10 +53,20 @@ class _Bounds:
         self.p = policy
         self.errors: list = []
         self.memo: dict = {}
-        self.acc_places = {name: LIMITS.get(a.type.name, LIMITS["number"])[2] for name, a in policy.accumulators.items()}
+        self.acc_places = {name: max(LIMITS.get(a.type.name, LIMITS["number"])[2], decimals(a.initial))
+                           for name, a in policy.accumulators.items()}
 
     def run(self) -> list:
-        self.accumulator_places()
+        """Bound everything; again from scratch if an update adds more places than its year-to-date had."""
+        for _ in range(3):
+            before = dict(self.acc_places)
+            self.errors, self.memo = [], {}
+            self.bound_all()
+            if before == self.acc_places:
+                break
+        return self.errors
+
+    def bound_all(self) -> None:
         for name in self.p.rules:
             self.rule(name)
         for name in self.p.tables:
@@ -69,7 +80,6 @@ class _Bounds:
             exprs += [e for e in (prop.when, prop.holds) if e is not None]
         for e in exprs:
             self.bound(e)
-        return self.errors
 
     # ---- definitions: each bounded once
     def rule(self, name: str) -> Bound:
@@ -119,28 +129,14 @@ class _Bounds:
             paid = dataclasses.replace(paid, reported=True)
         return self.rounded(paid, b.on, b.span)
 
-    def accumulator_places(self) -> None:
-        """A year-to-date carries the places of what its updates add (an amount read from it included)."""
-        for _ in range(3):
-            before = dict(self.acc_places)
-            for update in self.p.updates:
-                amount = self.quietly(update.amount)
-                self.acc_places[update.target] = min(max(self.acc_places[update.target], amount.places), DIGITS + 1)
-            if before == self.acc_places:
-                return
-
-    def quietly(self, e) -> Bound:
-        saved, self.errors, memo = self.errors, [], dict(self.memo)
-        try:
-            return self.bound(e)
-        finally:
-            self.errors, self.memo = saved, memo
-
     def update(self, update: ir.Update) -> None:
         if update.when is not None:
             self.bound(update.when)
         amount = self.bound(update.amount)
-        year = Bound(STATE_LIMIT, self.acc_places[update.target])
+        places = self.acc_places[update.target]
+        year = Bound(STATE_LIMIT, places)
+        # a year-to-date carries the places of what its updates add (capped: past DIGITS it is refused anyway)
+        self.acc_places[update.target] = min(max(places, amount.places), DIGITS + 1)
         self.arith("+", year, amount, update.amount, update.span, what=f"the year-to-date `{update.target}` plus")
 
     # ---- expressions
@@ -212,13 +208,13 @@ class _Bounds:
 
 
 def _children(e):
-    if not dataclasses.is_dataclass(e):
-        return
-    for f in dataclasses.fields(e):
-        value = getattr(e, f.name)
-        for child in (value if isinstance(value, tuple) else (value,)):
-            if dataclasses.is_dataclass(child) and not isinstance(child, (ir.Type,)) and hasattr(child, "type"):
-                yield child
+    """The operands of an expression with no arithmetic of its own."""
+    kind = type(e)
+    if kind in (ir.Compare, ir.Logic):
+        return (e.left, e.right)
+    if kind in (ir.Not, ir.InSet):
+        return (e.operand,)
+    return ()
 
 
 # ---- the expression as the author wrote it, for the message ---------------------------------------------

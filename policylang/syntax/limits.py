@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from policylang.runtime import EXACT
 from policylang.syntax import ast
 
 # Digits of a numeric literal before and after the decimal point (`123456.78元`: 6 and 2), leading
@@ -22,6 +23,9 @@ FRACTION_DIGITS = 18
 NESTING_DEPTH = 50
 # Rows of one table (the `default` row included).
 TABLE_ROWS = 500
+# Significant digits any product, sum or rounding may need (the evaluators' exact context; the bound is
+# computed from the inputs' domains and the literals' digits by semantics/precision.py: E0473, E0474).
+ARITHMETIC_DIGITS = EXACT.prec
 
 _EXPR = (ast.Literal, ast.Name, ast.Call, ast.BinOp, ast.UnaryOp, ast.InSet, ast.IfThenElse,
          ast.NotApplicable, ast.SideName)
