@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from policylang.diagnostics import Span
 from policylang.runtime import EXACT
 from policylang.syntax import ast
 
@@ -52,13 +53,27 @@ def too_deep(decl):
         if isinstance(node, dict):
             node = list(node.values())
         if isinstance(node, (tuple, list)):
-            stack.extend((item, depth, outer) for item in node)
+            stack.extend((item, depth, outer) for item in node if _walked(item))
             continue
-        if not dataclasses.is_dataclass(node):
-            continue
-        if isinstance(node, _EXPR):
+        if node.__class__ in _EXPR:
             depth, outer = depth + 1, outer if depth else node
             if depth > NESTING_DEPTH:
                 return outer
-        stack.extend((getattr(node, f.name), depth, outer) for f in dataclasses.fields(node))
+        stack.extend((child, depth, outer) for child in map(node.__getattribute__, _fields(node.__class__))
+                     if _walked(child))
     return None
+
+
+_FIELDS: dict = {Span: ()}  # positions hold no expression
+
+
+def _fields(cls) -> tuple:
+    """The field names of an AST class (none for anything else), looked up once per class."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+    return names
+
+
+def _walked(value) -> bool:
+    return isinstance(value, (tuple, list, dict)) or bool(_fields(value.__class__))
