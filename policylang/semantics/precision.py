@@ -57,14 +57,14 @@ class _Bounds:
                            for name, a in policy.accumulators.items()}
 
     def run(self) -> list:
-        """Bound everything; again from scratch if an update adds more places than its year-to-date had."""
-        for _ in range(3):
+        """Bound everything; again from scratch while an update adds more places than its year-to-date had
+        (places only grow, and stop past DIGITS, so this ends)."""
+        while True:
             before = dict(self.acc_places)
             self.errors, self.memo = [], {}
             self.bound_all()
             if before == self.acc_places:
-                break
-        return self.errors
+                return self.errors
 
     def bound_all(self) -> None:
         for name in self.p.rules:
@@ -94,10 +94,10 @@ class _Bounds:
 
     def _rule(self, name: str) -> Bound:
         rule = self.p.rules[name]
-        found = self.widest([self.bound(v.expr) for v in rule.versions])
-        if rule.type == ir.MONEY:
-            return self.rounded(found, rule.versions[0].expr, rule.span)
-        return found
+        found = [self.bound(v.expr) for v in rule.versions]
+        if rule.type == ir.MONEY:  # each version's value is rounded to the fen
+            found = [self.rounded(b, v.expr, v.span) for b, v in zip(found, rule.versions)]
+        return self.widest(found)
 
     def _table(self, name: str) -> Bound:
         table = self.p.tables[name]
