@@ -100,6 +100,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
               ".git or pyproject.toml) or inside `--root DIR`"),
     "E0472": ("`{keyword} \"{path}\"` does not name a .pol file",
               "`extends` names a policy and `conforms to` a guideline, both .pol files"),
+    "E0473": ("{expr} can need {digits} significant digits, more than the {most} the evaluators compute exactly",
+              "the result can have {places} decimal places: round an intermediate rule to the fen (a money "
+              "rule rounds), or write a literal with fewer decimal places; see Limits in docs/language.md"),
+    "E0474": ("rounding {expr} to the fen can need {digits} digits, more than the {most} the evaluators carry",
+              "the amount can be too large: multiply by fewer large numbers, or split the computation into "
+              "rules of money's range; see Limits in docs/language.md"),
     "E0401": ("the file has no `policy` header", "start with: policy \"名称\" {{ document \"文号\" in force from 2024-01-01 }}"),
     "E0402": ("more than one `policy` header", "a file describes one policy"),
     "E0403": ("versions of `{name}` overlap on {date}", "give each version a `from` / `until` that does not overlap"),

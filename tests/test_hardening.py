@@ -5,6 +5,7 @@ SVG never carry a policy's text as code.
 """
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -125,8 +126,96 @@ def test_the_messages_state_the_limits():
     language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     limits_section = language[language.index("## Limits"):]
     for n in (limits.INTEGER_DIGITS, limits.MONEY_INTEGER_DIGITS, limits.FRACTION_DIGITS, limits.NESTING_DEPTH,
-              limits.TABLE_ROWS):
+              limits.TABLE_ROWS, limits.ARITHMETIC_DIGITS):
         assert str(n) in limits_section
+
+
+# ---- digits of arithmetic: what the 60-digit exact context carries ----------------------------------
+RATE_18 = "0.123456789012345678%"  # 18 digits after the point: 20 decimal places as a value
+BIG_CLAIM = {"就诊日期": "2024-06-01", "政策范围内费用": "9999999.99"}  # the largest amount a claim may carry
+
+
+def digits_policy(expr: str) -> str:
+    return HEADER + f"output 统筹支付: money as hifp_pay = {expr}\n"
+
+
+def test_money_times_four_long_rates_is_refused_with_the_digits_it_needs():
+    expr = "政策范围内费用" + f" × {RATE_18}" * 4
+    with pytest.raises(DiagnosticError) as info:
+        load_text(digits_policy(expr), "t.pol")
+    [diag] = info.value.diagnostics
+    assert diag.code == "E0473"
+    assert (diag.span.line, diag.span.col) == (8, 34)  # the product that first needs too many digits
+    assert f"{limits.ARITHMETIC_DIGITS} the evaluators" in diag.message and "need 61 significant digits" in diag.message
+    assert f"政策范围内费用{f' × {RATE_18}' * 3}" in diag.message  # the expression, as written
+    assert "62 decimal places" in diag.hint and "round an intermediate rule" in diag.hint
+
+
+def test_a_product_past_the_precision_is_exit_2_in_every_command(tmp_path, capsys):
+    """Before E0473 `eval` stopped at decimal.Inexact with exit 70."""
+    path = tmp_path / "p.pol"
+    path.write_text(digits_policy("政策范围内费用" + f" × {RATE_18}" * 4), encoding="utf-8")
+    for command, code, output in every_command(path, tmp_path, capsys):
+        assert code == 2 and "E0473" in output, (command, code, output)
+    code, output = run_cli(["eval", str(path), "--claim", json.dumps(BIG_CLAIM)], capsys)
+    assert code == 2 and "E0473" in output and "internal error" not in output, output
+
+
+def test_rounding_past_the_precision_is_refused():
+    """60 digits before the point multiply exactly, but rounding to the fen needs 62 (decimal.InvalidOperation)."""
+    expr = "9999999999999999元 × 999999999999999999 × 999999999999999999 × 99999999"
+    assert codes(digits_policy(expr)) == ["E0474"]
+
+
+def test_a_product_at_the_precision_goes_through_every_back_end_on_the_largest_claim():
+    from policylang.claims import ClaimReader
+    from policylang.evaluators import run_claims
+
+    at_limit = f"政策范围内费用 × {RATE_18} × {RATE_18} × 1.2345678901234567"  # 10 + 2 × 20 + 16 places: 60 digits
+    policy = load_text(digits_policy(at_limit), "t.pol")
+    all_back_ends(policy)
+    claim, errors = ClaimReader(policy).read(BIG_CLAIM, "t")
+    assert not errors
+    outcomes = [run_claims(policy, [claim], backend)[0].outcome for backend in ("interpreter", "compiled")]
+    assert outcomes[0] == outcomes[1] and outcomes[0].applicable
+    assert codes(digits_policy(at_limit + "1")) == ["E0473"]  # one more place: 61
+
+
+def test_an_intermediate_money_rule_rounds_and_so_carries_the_product():
+    rounded = (HEADER + f"rule 中间: money = 政策范围内费用 × {RATE_18} × {RATE_18}\n"
+               + f"output 统筹支付: money as hifp_pay = 中间 × {RATE_18} × {RATE_18}\n")
+    all_back_ends(load_text(rounded, "t.pol"))
+    unrounded = (HEADER + f"rule 中间: rate = {RATE_18} × {RATE_18}\n"
+                 + f"output 统筹支付: money as hifp_pay = 政策范围内费用 × 中间 × {RATE_18} × {RATE_18}\n")
+    assert codes(unrounded) == ["E0473"]
+
+
+def test_a_year_to_date_carries_the_places_its_updates_add(tmp_path, capsys):
+    """54 places fit alone, but not beside a year-to-date of up to 9 digits (a state `eval` accepts)."""
+    long = "0.123456789012345678"
+    text = (HEADER + "accumulator 累计: number per person per 医保年度 = 0\n"
+            + f"update 累计 += {long} × {long} × {long}\n"
+            + "output 统筹支付: money as hifp_pay = 政策范围内费用 × 50%\n")
+    assert codes(text) == ["E0473"]
+    path = tmp_path / "p.pol"
+    path.write_text(text, encoding="utf-8")
+    claim = dict(BIG_CLAIM, state={"累计": "99999999.9999"})
+    code, output = run_cli(["eval", str(path), "--claim", json.dumps(claim)], capsys)
+    assert code == 2 and "E0473" in output and "year-to-date `累计`" in output, output
+
+
+@pytest.mark.parametrize("folder", ["policies", "guidelines", "tests/policies", "tests/composition"])
+def test_no_policy_of_the_repository_needs_more_digits_than_the_evaluators_carry(folder):
+    from policylang.semantics import precision
+
+    files = sorted((ROOT / folder).rglob("*.pol"))
+    assert files
+    for path in files:
+        try:
+            load_policy(path)
+        except DiagnosticError as exc:
+            assert not {d.code for d in exc.diagnostics} & {"E0473", "E0474"}, (path, exc.diagnostics)
+    assert precision.DIGITS == limits.ARITHMETIC_DIGITS
 
 
 # ---- tables --------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from policylang.domains import LIMITS, show
 from policylang.platform import OUTPUT_NAMES
 from policylang.semantics.expressions import (ERROR, Env, ExprChecker, constant, describe, mismatch_hint,
                                               unknown_name_hint)
+from policylang.semantics import precision
 from policylang.syntax import ast, limits
 
 PER_WHO = ("person", "个人", "每人")
@@ -139,12 +140,16 @@ class Resolver:
                                                                     scope_clause, properties, facts))
         if self.errors:
             raise DiagnosticError(self.errors)
-        return ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
+        policy = ir.Policy(meta=meta, file=self.module.file, enums=enums, inputs=used,
                          accumulators=accumulators, rules={n: rules[n] for n in order}, tables=tables,
                          brackets=brackets, updates=updates, scope=scope, scope_clause=scope_clause,
                          examples=examples, service_date=service_date, person=person,
                          properties=properties, constraints=constraints, quotes=quotes, page=page, facts=facts,
                          year=year)
+        digits = precision.problems(policy)  # what the evaluators' exact context cannot carry (E0473, E0474)
+        if digits:
+            raise DiagnosticError(digits)
+        return policy
 
     _inputs_used: set
     _prelude_inputs: set

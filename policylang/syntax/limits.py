@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from policylang.diagnostics import Span
+from policylang.runtime import EXACT
 from policylang.syntax import ast
 
 # Digits of a numeric literal before and after the decimal point (`123456.78元`: 6 and 2), leading
@@ -22,6 +24,9 @@ FRACTION_DIGITS = 18
 NESTING_DEPTH = 50
 # Rows of one table (the `default` row included).
 TABLE_ROWS = 500
+# Significant digits any product, sum or rounding may need (the evaluators' exact context; the bound is
+# computed from the inputs' domains and the literals' digits by semantics/precision.py: E0473, E0474).
+ARITHMETIC_DIGITS = EXACT.prec
 
 _EXPR = (ast.Literal, ast.Name, ast.Call, ast.BinOp, ast.UnaryOp, ast.InSet, ast.IfThenElse,
          ast.NotApplicable, ast.SideName)
@@ -48,13 +53,27 @@ def too_deep(decl):
         if isinstance(node, dict):
             node = list(node.values())
         if isinstance(node, (tuple, list)):
-            stack.extend((item, depth, outer) for item in node)
+            stack.extend((item, depth, outer) for item in node if _walked(item))
             continue
-        if not dataclasses.is_dataclass(node):
-            continue
-        if isinstance(node, _EXPR):
+        if node.__class__ in _EXPR:
             depth, outer = depth + 1, outer if depth else node
             if depth > NESTING_DEPTH:
                 return outer
-        stack.extend((getattr(node, f.name), depth, outer) for f in dataclasses.fields(node))
+        stack.extend((child, depth, outer) for child in map(node.__getattribute__, _fields(node.__class__))
+                     if _walked(child))
     return None
+
+
+_FIELDS: dict = {Span: ()}  # positions hold no expression
+
+
+def _fields(cls) -> tuple:
+    """The field names of an AST class (none for anything else), looked up once per class."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+    return names
+
+
+def _walked(value) -> bool:
+    return isinstance(value, (tuple, list, dict)) or bool(_fields(value.__class__))

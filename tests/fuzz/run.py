@@ -24,17 +24,25 @@ def main(argv=None) -> int:
     parser.add_argument("--charts", type=float, default=0.02, help="share of inputs whose docs draw the chart")
     parser.add_argument("--corpus", type=Path, default=corpus.CORPUS)
     parser.add_argument("--report-every", type=int, default=1000)
+    parser.add_argument("--each-alone", action="store_true",
+                        help="run every input in its own directory, no IR dedupe or remembered parses (slower)")
     args = parser.parse_args(argv)
     if args.n is None and args.seconds is None:
         parser.error("give -n N or --seconds S")
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
     print(f"fuzz: seed {seed}", flush=True)
+    with harness.Session(dedupe=not args.each_alone) as session:
+        code = _loop(args, rng, session, seed)
+    return code
+
+
+def _loop(args, rng, session, seed) -> int:
     start, count, reached = time.monotonic(), 0, collections.Counter()
     signatures: dict = {}
     while (args.n is None or count < args.n) and (args.seconds is None or time.monotonic() - start < args.seconds):
         case = mutate.generate(rng)
-        stage, failure = harness.outcome(case, charts=rng.random() < args.charts)
+        stage, failure = harness.outcome(case, charts=rng.random() < args.charts, session=session)
         count += 1
         reached["internal error" if failure else stage] += 1
         if failure and failure.signature not in signatures:
@@ -49,7 +57,8 @@ def main(argv=None) -> int:
     elapsed = time.monotonic() - start
     print(f"fuzz: done: seed {seed}, {count} inputs in {elapsed:.0f} s ({count / max(elapsed, 1e-9):.1f}/s), "
           f"{reached['internal error']} internal errors, {len(signatures)} distinct; "
-          f"{reached['docs']} through every command, {reached['diagnostic']} stopped at a diagnostic", flush=True)
+          f"{reached['docs']} through every command, {reached['same IR']} with the IR of an earlier one, "
+          f"{reached['diagnostic']} stopped at a diagnostic", flush=True)
     return 1 if signatures else 0
 
 
