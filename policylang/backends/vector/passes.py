@@ -1,0 +1,211 @@
+"""Accumulators per person per 医保年度 without a loop over claims: the rank passes.
+
+Claims are sorted as evaluators.claim_order sorts them (person, the date that places a claim in its year,
+the service date, input position); each claim gets its rank inside its person-year, and pass k evaluates
+the k-th claim of every person-year at once, reading the states pass k−1 left. Passes = the most claims a
+person has in one year; any IR works unchanged (updates that read their own total, versions, not
+applicable). A claim without 人员编号 is its own person-year, as in evaluators.year_key.
+"""
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policylang import ir
+from policylang.backends.vector.evaluate import Ctx, date_of, day_of
+from policylang.backends.vector.values import Reasons, V
+from policylang.domains import domain
+from policylang.runtime import missing_input, out_of_force, unknown_after
+from policylang.year import year_label
+
+
+class StateOverflow(Exception):
+    """A year-to-date grew past what the plan's bounds allow: this batch is evaluated by the scalar engine."""
+
+
+def input_values(plan, inputs: dict, idx: np.ndarray, reasons: Reasons) -> dict:
+    out = {}
+    for name, col in inputs.items():
+        inp = plan.policy.inputs[name]
+        present = col.present[idx]
+        na = None if present.all() else np.where(present, 0, reasons.id(missing_input(name).reason)).astype(np.int32)
+        t = inp.type.name
+        if t in ("money", "rate", "points", "number"):
+            low, high, _ = domain(inp).scaled()
+            out[name] = V("num", col.data[idx], na, col.scale, max(abs(low), abs(high)))
+        else:
+            out[name] = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[idx], na)
+    return out
+
+
+class Results:
+    """Per row of the batch: applicable, reason id, each output's value and reason, each state before/after."""
+
+    def __init__(self, plan, n: int):
+        p = plan.policy
+        self.applicable = np.zeros(n, dtype=bool)
+        self.reason = np.zeros(n, dtype=np.int32)
+        self.out = {r.name: [None, np.zeros(n, dtype=np.int32)] for r in p.outputs}
+        self.out_scale: dict = {}
+        self.state = {(a, w): [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)]
+                      for a in p.accumulators for w in ("before", "after")}
+        self.year = np.full(n, None, dtype=object)
+
+    def put_out(self, name: str, rows: np.ndarray, v: V, n_rows: int):
+        slot = self.out[name]
+        data = np.broadcast_to(v.data, (n_rows,))
+        if slot[0] is None:
+            slot[0] = np.zeros(len(self.applicable), dtype=data.dtype)
+            self.out_scale[name] = v.scale
+        if v.kind == "num" and v.scale != self.out_scale[name]:
+            # a rule's scale is fixed by the IR; keep one per column (align upward when passes differ)
+            raise AssertionError("a rule changed scale between passes")
+        slot[0][rows] = data
+        if v.na is not None:
+            slot[1][rows] = v.na
+
+
+def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
+    """The calendar year in which each claim's 医保年度 begins (year.year_start, column-wise)."""
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    uniq = np.unique(years)
+    firsts = np.array([day_of(datetime.date(int(y), policy.year.month, policy.year.day)) for y in uniq], dtype=np.int64)
+    this_year = firsts[np.searchsorted(uniq, years)]
+    return np.where(days >= this_year, years, years - 1)
+
+
+def order(plan, inputs: dict, idx: np.ndarray):
+    """(sorted rows, group id per sorted row, rank per sorted row, year start per sorted row)."""
+    p = plan.policy
+    person = inputs[p.person]
+    names = person.data[idx]
+    has = person.present[idx]
+    keys = pa.table({"p": pa.array([str(x) if h else "" for x, h in zip(names.tolist(), has.tolist())], pa.string()),
+                     "y": inputs[p.year.date].data[idx], "s": inputs[p.service_date].data[idx],
+                     "i": np.arange(len(idx))})
+    sort = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("y", "ascending"), ("s", "ascending"),
+                                            ("i", "ascending")]).to_numpy()
+    rows = idx[sort]
+    starts = year_starts(p, inputs[p.year.date].data[rows])
+    who = np.asarray(keys.column("p").take(pa.array(sort)).to_pylist(), dtype=object)
+    alone = ~has[sort]
+    new = np.ones(len(rows), dtype=bool)
+    if len(rows) > 1:
+        new[1:] = (who[1:] != who[:-1]) | (starts[1:] != starts[:-1]) | alone[1:] | alone[:-1]
+    group = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    rank = np.arange(len(rows)) - first[group]
+    return rows, group, rank, starts
+
+
+def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Results:
+    """Evaluate the rows idx of a batch of n rows, carrying each person-year's state."""
+    p = plan.policy
+    res = Results(plan, n)
+    if len(idx) == 0:
+        return res
+    rows, group, rank, starts = order(plan, inputs, idx)
+    if p.accumulators:
+        labels = {y: year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in np.unique(starts)}
+        res.year[rows] = [labels[y] for y in starts.tolist()]
+    groups = int(group[-1]) + 1
+    state = {name: [np.full(groups, plan.acc_initial[name], dtype=np.int64), np.zeros(groups, dtype=np.int32)]
+             for name in p.accumulators}
+    passes = int(rank.max()) + 1 if p.accumulators else 1
+    by_rank = np.argsort(rank, kind="stable") if p.accumulators else np.arange(len(rows))
+    bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
+    for k in range(passes):
+        pick = by_rank[bounds[k]:bounds[k + 1]]
+        one_pass(plan, res, rows[pick], group[pick], state, inputs, reasons)
+    return res
+
+
+def one_pass(plan, res: Results, rows: np.ndarray, group: np.ndarray, state: dict, inputs: dict, reasons: Reasons):
+    p = plan.policy
+    m = len(rows)
+    day = inputs[p.service_date].data[rows]
+    before = {name: V("num", state[name][0][group], state[name][1][group], plan.acc_scale[name], plan.acc_bound[name])
+              for name in p.accumulators}
+    for name in before:
+        before[name].na = before[name].na if before[name].na.any() else None
+    ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
+    applicable, reason = scope(plan, ctx, day, reasons)
+    res.applicable[rows] = applicable
+    res.reason[rows] = reason
+    for rule in p.outputs:
+        res.put_out(rule.name, rows, ctx.rule(rule.name), m)
+    for name in p.accumulators:
+        value, na = state[name][0][group], state[name][1][group]
+        res.state[(name, "before")][0][rows] = value
+        res.state[(name, "before")][1][rows] = na
+    after = {name: [state[name][0][group].copy(), state[name][1][group].copy()] for name in p.accumulators}
+    for u in p.updates:
+        update(plan, ctx, u, after[u.target], applicable, day, reasons)
+    for name, (value, na) in after.items():
+        if np.any(np.abs(value[na == 0]) > plan.acc_bound[name]):
+            raise StateOverflow(name)
+        state[name][0][group] = value
+        state[name][1][group] = na
+        res.state[(name, "after")][0][rows] = value
+        res.state[(name, "after")][1][rows] = na
+
+
+def scope(plan, ctx: Ctx, day: np.ndarray, reasons: Reasons):
+    """runtime.out_of_force, then each `require` in order: the first that fails (or is not applicable) says why."""
+    p = plan.policy
+    m = len(day)
+    reason = np.zeros(m, dtype=np.int32)
+    force = p.meta.in_force
+    outside = np.zeros(m, dtype=bool)
+    if force.start is not None:
+        outside |= day < day_of(force.start)
+    if force.end is not None:
+        outside |= day > day_of(force.end)
+    if outside.any():
+        reason[outside] = reasons.per_row(day[outside], lambda d: out_of_force(date_of(d), force))
+    for req in p.scope:
+        v = ctx.eval(req.expr)
+        open_ = reason == 0
+        if v.na is not None:
+            stuck = open_ & (v.na != 0)
+            reason = np.where(stuck, v.na, reason)
+            open_ = open_ & ~stuck
+        fails = open_ & ~np.broadcast_to(v.data, (m,))
+        reason = np.where(fails, reasons.id(req.message), reason).astype(np.int32)
+    return reason == 0, reason
+
+
+def update(plan, ctx: Ctx, u: ir.Update, slot: list, applicable: np.ndarray, day, reasons: Reasons):
+    """_Run.update column-wise: an unknown total stays unknown; a not-applicable condition, or amount where the
+    condition holds, makes it unknown (runtime.unknown_after); a false condition leaves it as it was."""
+    value, na = slot
+    m = len(value)
+    active = applicable & (na == 0)
+    unknown = np.zeros(m, dtype=np.int32)
+    if u.when is not None:
+        c = ctx.eval(u.when)
+        cond = np.broadcast_to(c.data, (m,))
+        if c.na is not None:
+            stuck = active & (c.na != 0)
+            if stuck.any():
+                unknown[stuck] = _unknown(u, day[stuck], c.na[stuck], True, reasons)
+            active = active & (c.na == 0)
+        active = active & cond
+    a = ctx.eval(u.amount)
+    amount = np.broadcast_to(a.rescaled(plan.acc_scale[u.target], u.span), (m,))
+    if a.na is not None:
+        stuck = active & (a.na != 0)
+        if stuck.any():
+            unknown[stuck] = _unknown(u, day[stuck], a.na[stuck], False, reasons)
+        active = active & (a.na == 0)
+    slot[0] = np.where(active, value + amount, value)
+    slot[1] = np.where(unknown != 0, unknown, na).astype(np.int32)
+
+
+def _unknown(u: ir.Update, day, why, condition: bool, reasons: Reasons) -> np.ndarray:
+    keys = np.stack([day.astype(np.int64), why.astype(np.int64)], axis=1)
+    return reasons.per_row(keys, lambda k: unknown_after(u.target, date_of(k[0]), reasons.texts[int(k[1])],
+                                                         condition).reason)
