@@ -60,19 +60,7 @@ def render(plan, type_: ir.Type, scale: int, exp):
 def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: pa.Schema) -> pa.Table:
     """The result rows for the batch rows `keep` (input order)."""
     p = plan.policy
-    texts = np.array(reasons.texts, dtype=object)
     ok = res.applicable[keep]
-    cols: dict = {"row": pa.array(rows[keep].astype(np.int64))}
-    for key in IDENTIFIERS:
-        values = edge.extras.get(key)
-        cols[key] = pa.array(values[keep] if values is not None else np.full(len(keep), None, object), pa.string())
-    person = edge.inputs[p.person]
-    cols["psn_no"] = pa.array(np.where(person.present[keep], person.data[keep], None), pa.string())
-    days = edge.inputs[p.service_date].data[keep]
-    cols["begntime"] = pa.array(days.astype(np.int32), pa.date32())
-    cols["year"] = pa.array(res.year[keep], pa.string())
-    cols["applicable"] = pa.array(ok)
-    cols["reason"] = pa.array(np.where(ok, None, texts[res.reason[keep]]), pa.string())
     na_of: dict = {}  # result_record's not_applicable: outputs first, then setlinfo's (same key: setlinfo wins)
     values: dict = {}
     for rule in p.outputs:
@@ -81,6 +69,18 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
         na_of[rule.name] = na
     setl, setl_na = setl_columns(plan, edge, keep, values, reasons)
     na_of.update(setl_na)
+    texts = np.array(reasons.texts, dtype=object)
+    cols: dict = {"row": pa.array(rows[keep].astype(np.int64))}
+    for key in IDENTIFIERS:
+        given = edge.extras.get(key)
+        cols[key] = pa.array(given[keep] if given is not None else np.full(len(keep), None, object), pa.string())
+    person = edge.inputs[p.person]
+    cols["psn_no"] = pa.array(np.where(person.present[keep], person.data[keep], None), pa.string())
+    days = edge.inputs[p.service_date].data[keep]
+    cols["begntime"] = pa.array(days.astype(np.int32), pa.date32())
+    cols["year"] = pa.array(res.year[keep], pa.string())
+    cols["applicable"] = pa.array(ok)
+    cols["reason"] = pa.array(np.where(ok, None, texts[res.reason[keep]]), pa.string())
     for rule in p.outputs:
         data, na, type_, scale = values[rule.name]
         good = ok & (na == 0)
