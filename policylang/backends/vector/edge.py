@@ -106,8 +106,9 @@ class EdgeReader:
         self.check_constraints(inputs, odd, n)
         rejects = []
         valid = ~odd
-        for i in np.flatnonzero(odd):
-            raw = table.slice(int(i), 1).to_pylist()[0]
+        odd_rows = np.flatnonzero(odd)
+        raws = table.take(pa.array(odd_rows)).to_pylist() if len(odd_rows) else []
+        for i, raw in zip(odd_rows, raws):
             record = Record((k, v) for k, v in raw.items() if v is not None)
             claim, errors = self.reader.read(record, f"{self.source}:{int(rows[i])}")
             if errors:
@@ -174,33 +175,43 @@ class EdgeReader:
 
     def per_value(self, inp, arr, absent, col, odd, notes, column):
         """Each distinct raw value through ClaimReader.convert once; refused values make odd rows."""
-        values = arr.to_pylist()
-        cache: dict = {}
         codes = self.plan.codes.get(inp.type.enum) if inp.type.name == "enum" else None
         scale = kind_scale(inp)
-        data = col.data
-        for i, raw in enumerate(values):
-            if absent[i]:
+        try:
+            encoded = pc.dictionary_encode(arr)
+            distinct = encoded.dictionary.to_pylist()
+            index = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            values = arr.to_pylist()
+            distinct, index = [], np.empty(len(values), dtype=np.int64)
+            seen: dict = {}
+            for i, raw in enumerate(values):
+                key = repr((type(raw), raw))
+                if key not in seen:
+                    seen[key] = len(distinct)
+                    distinct.append(raw)
+                index[i] = seen[key]
+        good = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: a null
+        typed = np.zeros(len(distinct) + 1, dtype=col.data.dtype)
+        said = {}
+        for k, raw in enumerate(distinct):
+            if raw is None or raw == "":
                 continue
-            key = (type(raw), raw) if not isinstance(raw, (list, dict)) else None
-            hit = cache.get(key) if key is not None else None
-            if hit is None:
-                note: dict = {}
-                try:
-                    value = self.reader.convert(inp, raw, note)
-                    typed = _typed(inp, value, codes, scale)
-                    hit = (True, typed, note.get(inp.field or inp.name))
-                except (ValueError, TypeError):
-                    hit = (False, None, None)
-                if key is not None:
-                    cache[key] = hit
-            ok, typed, note = hit
-            if not ok:
-                odd[i] = True
-                continue
-            data[i] = typed
+            note: dict = {}
+            try:
+                value = self.reader.convert(inp, raw, note)
+                typed[k] = _typed(inp, value, codes, scale)
+                good[k] = True
+                if note:
+                    said[k] = note.get(inp.field or inp.name)
+            except (ValueError, TypeError):
+                pass
+        col.data = typed[index]
+        odd |= ~absent & ~good[index]
+        for k, note in said.items():
             if note:
-                notes[i] = {**(notes[i] or {}), inp.field or inp.name: note}
+                for i in np.flatnonzero(index == k):
+                    notes[i] = {**(notes[i] or {}), inp.field or inp.name: note}
 
     # ---- whole-row checks (ClaimReader.check_amounts and check_constraints): a failing row is odd
     def check_amounts(self, inputs, odd):
