@@ -25,14 +25,34 @@ from policylang.backends.vector.evaluate import day_of
 MONEY_FAST = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
 
-@dataclass
 class Column:
     """One input over the batch: data (int64 scaled, bool, int16 member code, int64 day, object text) and
-    where the claim gave it."""
+    where the claim gave it. A text column read as Arrow strings keeps them (`arrow`) and makes Python
+    strings only if an expression reads them."""
 
-    data: np.ndarray
-    present: np.ndarray
-    scale: int = 0
+    def __init__(self, data, present, scale: int = 0, arrow: pa.Array | None = None):
+        self._data, self.present, self.scale, self.arrow = data, present, scale, arrow
+
+    @property
+    def data(self) -> np.ndarray:
+        if self._data is None:
+            self._data = self.arrow.to_numpy(zero_copy_only=False).astype(object)
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
+
+    def codes(self) -> np.ndarray:
+        """An int per distinct value (-1 where absent): what groups claims by person."""
+        if self.arrow is not None:
+            encoded = pc.dictionary_encode(self.arrow)
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            keys = np.array([str(x) for x in self.data], dtype=object)
+            _, codes = np.unique(keys, return_inverse=True)
+            codes = codes.reshape(-1).astype(np.int64)
+        return np.where(self.present, codes, -1)
 
 
 @dataclass
@@ -130,9 +150,9 @@ class EdgeReader:
         n = len(arr)
         present = ~arr.is_null().to_numpy(zero_copy_only=False)
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-            return np.array(arr.to_pylist(), dtype=object), np.zeros(n, bool)
+            return arr, np.zeros(n, bool)
         if pa.types.is_integer(arr.type):
-            return np.array([None if v is None else str(v) for v in arr.to_pylist()], dtype=object), np.zeros(n, bool)
+            return pc.cast(arr, pa.string()), np.zeros(n, bool)
         if pa.types.is_decimal(arr.type):
             return np.array([None if v is None else format_value(v) for v in arr.to_pylist()], dtype=object), \
                 np.zeros(n, bool)
@@ -146,7 +166,7 @@ class EdgeReader:
         if t == "money" and self.money(inp, arr, absent, col, odd):
             return col
         if t == "text" and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-            col.data = np.array(arr.to_pylist(), dtype=object)
+            col.data, col.arrow = None, arr
             return col
         self.per_value(inp, arr, absent, col, odd, notes, column)
         return col
@@ -244,11 +264,11 @@ class EdgeReader:
             if name in claim.values:
                 codes = self.plan.codes.get(inp.type.enum) if inp.type.name == "enum" else None
                 col.data[i] = _typed(inp, claim.values[name], codes, kind_scale(inp))
+                col.arrow = None  # the Python strings, patched, are now the truth
                 col.present[i] = True
             else:
                 col.present[i] = False
-        for key, value in claim.extra.items():
-            extras.setdefault(key, np.full(len(notes), None, dtype=object))[i] = str(value)
+        # identifiers need no patch: a row's identifier text is the same whichever reader made it
         notes[i] = dict(claim.notes) or None
 
 

@@ -6,16 +6,26 @@ columns follow claims.result_record and schema.flatten exactly, so the table equ
 """
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from policylang import ir
 from policylang.batch.schema import IDENTIFIERS, MONEY, plain, setl_fields
 from policylang.backends.vector.evaluate import date_of, number_text
 from policylang.platform import is_fund, sources
+from policylang.year import year_label
+
+
+def pick(values, keep: np.ndarray) -> pa.Array:
+    """values[keep] as an Arrow string array, from Arrow strings or a numpy object array."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.take(pa.array(keep))
+    return pa.array(values[keep], pa.string())
 
 
 def money_array(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -32,13 +42,17 @@ def money_array(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
 
 def text_array(values: np.ndarray, valid: np.ndarray, render) -> pa.Array:
     """Texts made once per distinct value."""
-    out = np.full(len(values), None, dtype=object)
-    if valid.any():
-        picked = values[valid]
-        uniq, inverse = np.unique(picked, return_inverse=True)
-        texts = np.array([render(u) for u in uniq] + [None], dtype=object)[:-1]
-        out[valid] = texts[inverse.reshape(-1)]
-    return pa.array(out, pa.string())
+    if not valid.any():
+        return pa.nulls(len(values), pa.string())
+    uniq, inverse = np.unique(values, return_inverse=True)
+    texts = [render(u) for u in uniq]
+    return interned(inverse.reshape(-1), valid, texts)
+
+
+def interned(index: np.ndarray, valid: np.ndarray, texts: list) -> pa.Array:
+    """texts[index] where valid, else null: built as a dictionary array and decoded in Arrow."""
+    indices = pa.array(index.astype(np.int32), mask=~valid)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(texts, pa.string())).dictionary_decode()
 
 
 def render(plan, type_: ir.Type, scale: int, exp):
@@ -73,14 +87,21 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     cols: dict = {"row": pa.array(rows[keep].astype(np.int64))}
     for key in IDENTIFIERS:
         given = edge.extras.get(key)
-        cols[key] = pa.array(given[keep] if given is not None else np.full(len(keep), None, object), pa.string())
+        cols[key] = pick(given, keep) if given is not None else pa.nulls(len(keep), pa.string())
     person = edge.inputs[p.person]
-    cols["psn_no"] = pa.array(np.where(person.present[keep], person.data[keep], None), pa.string())
+    source = person.arrow if person.arrow is not None else person.data
+    cols["psn_no"] = pc.if_else(pa.array(person.present[keep]), pick(source, keep), pa.scalar(None, pa.string()))
     days = edge.inputs[p.service_date].data[keep]
     cols["begntime"] = pa.array(days.astype(np.int32), pa.date32())
-    cols["year"] = pa.array(res.year[keep], pa.string())
+    starts = res.year[keep]
+    if p.accumulators and len(starts):
+        years = np.unique(starts)
+        labels = [year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in years]
+        cols["year"] = interned(np.searchsorted(years, starts), starts >= 0, labels)
+    else:
+        cols["year"] = pa.nulls(len(keep), pa.string())
     cols["applicable"] = pa.array(ok)
-    cols["reason"] = pa.array(np.where(ok, None, texts[res.reason[keep]]), pa.string())
+    cols["reason"] = interned(res.reason[keep], ~ok, list(texts))
     for rule in p.outputs:
         data, na, type_, scale = values[rule.name]
         good = ok & (na == 0)
@@ -106,8 +127,10 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
                 cols[f"state.{name}.{when}"] = text_array(
                     data, good, render(plan, acc.type, plan.acc_scale[name], plan.acc_exponent[name]))
             cols[f"na.state.{name}.{when}"] = na_text(na, ok, texts)
-    notes = [json.dumps(edge.notes[i], ensure_ascii=False) if edge.notes[i] and a else None
-             for i, a in zip(keep.tolist(), ok.tolist())]
+    notes = np.full(len(keep), None, dtype=object)
+    said = np.array([bool(edge.notes[i]) for i in keep.tolist()], dtype=bool) if any(edge.notes) else np.zeros(len(keep), bool)
+    for j in np.flatnonzero(said & ok):
+        notes[j] = json.dumps(edge.notes[keep[j]], ensure_ascii=False)
     cols["notes"] = pa.array(notes, pa.string())
     return pa.table([cols[f.name] for f in schema], schema=schema)
 
@@ -115,7 +138,7 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
 def na_text(na, ok, texts) -> pa.Array:
     if na is None:
         return pa.nulls(len(ok), pa.string())
-    return pa.array(np.where(ok & (na != 0), texts[na], None), pa.string())
+    return interned(na, ok & (na != 0), list(texts))
 
 
 def column(plan, data, good, type_: ir.Type, scale: int, rule) -> pa.Array:

@@ -26,19 +26,30 @@ class StateOverflow(Exception):
     """A year-to-date grew past what the plan's bounds allow: this batch is evaluated by the scalar engine."""
 
 
-def input_values(plan, inputs: dict, idx: np.ndarray, reasons: Reasons) -> dict:
-    out = {}
-    for name, col in inputs.items():
-        inp = plan.policy.inputs[name]
-        present = col.present[idx]
-        na = None if present.all() else np.where(present, 0, reasons.id(missing_input(name).reason)).astype(np.int32)
+class Inputs(dict):
+    """The inputs of the rows one pass evaluates, sliced from the batch's columns when first read."""
+
+    def __init__(self, plan, columns: dict, idx: np.ndarray, reasons: Reasons):
+        super().__init__()
+        self.plan, self.columns, self.idx, self.reasons = plan, columns, idx, reasons
+
+    def __missing__(self, name: str) -> V:
+        col, inp = self.columns[name], self.plan.policy.inputs[name]
+        present = col.present[self.idx]
+        na = None if present.all() else \
+            np.where(present, 0, self.reasons.id(missing_input(name).reason)).astype(np.int32)
         t = inp.type.name
         if t in ("money", "rate", "points", "number"):
             low, high, _ = domain(inp).scaled()
-            out[name] = V("num", col.data[idx], na, col.scale, max(abs(low), abs(high)))
+            value = V("num", col.data[self.idx], na, col.scale, max(abs(low), abs(high)))
         else:
-            out[name] = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[idx], na)
-    return out
+            value = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[self.idx], na)
+        self[name] = value
+        return value
+
+
+def input_values(plan, inputs: dict, idx: np.ndarray, reasons: Reasons) -> dict:
+    return Inputs(plan, inputs, idx, reasons)
 
 
 class Results:
@@ -52,7 +63,7 @@ class Results:
         self.out_scale: dict = {}
         self.state = {(a, w): [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)]
                       for a in p.accumulators for w in ("before", "after")}
-        self.year = np.full(n, None, dtype=object)
+        self.year = np.full(n, -1, dtype=np.int64)  # the calendar year its 医保年度 starts in
 
     def put_out(self, name: str, rows: np.ndarray, v: V, n_rows: int):
         slot = self.out[name]
@@ -78,23 +89,32 @@ def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
 
 
 def order(plan, inputs: dict, idx: np.ndarray):
-    """(sorted rows, group id per sorted row, rank per sorted row, year start per sorted row)."""
+    """(sorted rows, group id per sorted row, rank per sorted row, year start per sorted row).
+
+    Persons are grouped by a code, not sorted by name: person-years are independent, so only the order
+    inside a person matters (the date that places a claim in its year, the service date, input position).
+    The sort is skipped when the rows are already in that order."""
     p = plan.policy
-    person = inputs[p.person]
-    names = person.data[idx]
-    has = person.present[idx]
-    keys = pa.table({"p": pa.array([str(x) if h else "" for x, h in zip(names.tolist(), has.tolist())], pa.string()),
-                     "y": inputs[p.year.date].data[idx], "s": inputs[p.service_date].data[idx],
-                     "i": np.arange(len(idx))})
-    sort = pc.sort_indices(keys, sort_keys=[("p", "ascending"), ("y", "ascending"), ("s", "ascending"),
-                                            ("i", "ascending")]).to_numpy()
+    code = inputs[p.person].codes()[idx]
+    alone = code < 0
+    if alone.any():  # no 人员编号: each claim is its own person-year
+        code = np.where(alone, code.max(initial=-1) + 1 + np.arange(len(idx)), code)
+    y = inputs[p.year.date].data[idx]
+    s = inputs[p.service_date].data[idx]
+    y0, s0 = (y.min(), s.min()) if len(idx) else (0, 0)
+    ybits, sbits = int(y.max(initial=0) - y0).bit_length(), int(s.max(initial=0) - s0).bit_length()
+    cbits = int(code.max(initial=0)).bit_length()
+    if cbits + ybits + sbits <= 62:
+        key = (code << (ybits + sbits)) | ((y - y0) << sbits) | (s - s0)
+        sort = np.arange(len(idx)) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
+    else:
+        sort = np.lexsort((np.arange(len(idx)), s, y, code))
     rows = idx[sort]
-    starts = year_starts(p, inputs[p.year.date].data[rows])
-    who = np.asarray(keys.column("p").take(pa.array(sort)).to_pylist(), dtype=object)
-    alone = ~has[sort]
+    starts = year_starts(p, y[sort])
+    code = code[sort]
     new = np.ones(len(rows), dtype=bool)
     if len(rows) > 1:
-        new[1:] = (who[1:] != who[:-1]) | (starts[1:] != starts[:-1]) | alone[1:] | alone[:-1]
+        new[1:] = (code[1:] != code[:-1]) | (starts[1:] != starts[:-1])
     group = np.cumsum(new) - 1
     first = np.flatnonzero(new)
     rank = np.arange(len(rows)) - first[group]
@@ -109,13 +129,13 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
         return res
     rows, group, rank, starts = order(plan, inputs, idx)
     if p.accumulators:
-        labels = {y: year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in np.unique(starts)}
-        res.year[rows] = [labels[y] for y in starts.tolist()]
+        res.year[rows] = starts
     groups = int(group[-1]) + 1
     state = {name: [np.full(groups, plan.acc_initial[name], dtype=np.int64), np.zeros(groups, dtype=np.int32)]
              for name in p.accumulators}
     passes = int(rank.max()) + 1 if p.accumulators else 1
-    by_rank = np.argsort(rank, kind="stable") if p.accumulators else np.arange(len(rows))
+    small = rank.astype(np.int16) if passes < 2 ** 15 else rank
+    by_rank = np.argsort(small, kind="stable") if p.accumulators else np.arange(len(rows))
     bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
     for k in range(passes):
         pick = by_rank[bounds[k]:bounds[k + 1]]
