@@ -24,6 +24,8 @@ from policylang.year import year_label
 def pick(values, keep: np.ndarray) -> pa.Array:
     """values[keep] as an Arrow string array, from Arrow strings or a numpy object array."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if len(keep) == len(values) and (len(keep) == 0 or (keep[0] == 0 and np.all(np.diff(keep) == 1))):
+            return values
         return values.take(pa.array(keep))
     return pa.array(values[keep], pa.string())
 
@@ -33,20 +35,17 @@ def money_array(fen: np.ndarray, valid: np.ndarray) -> pa.Array:
     words = np.empty((len(fen), 2), dtype=np.int64)
     words[:, 0] = fen
     words[:, 1] = fen >> 63
-    arr = pa.Array.from_buffers(MONEY, len(fen), [None, pa.py_buffer(words)])
-    if not valid.all():
-        mask = pa.array(~valid)
-        arr = pa.compute.if_else(mask, pa.scalar(None, MONEY), arr)
-    return arr
+    bits = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(MONEY, len(fen), [bits, pa.py_buffer(words)])
 
 
 def text_array(values: np.ndarray, valid: np.ndarray, render) -> pa.Array:
     """Texts made once per distinct value."""
     if not valid.any():
         return pa.nulls(len(values), pa.string())
-    uniq, inverse = np.unique(values, return_inverse=True)
-    texts = [render(u) for u in uniq]
-    return interned(inverse.reshape(-1), valid, texts)
+    encoded = pc.dictionary_encode(pa.array(np.asarray(values)))
+    texts = [render(u) for u in encoded.dictionary.to_pylist()]
+    return interned(encoded.indices.to_numpy(zero_copy_only=False), valid, texts)
 
 
 def interned(index: np.ndarray, valid: np.ndarray, texts: list) -> pa.Array:
