@@ -47,9 +47,17 @@ def raw_value(policy: ir.Policy, inp: ir.Input, rng: random.Random, day: datetim
 ODD = ("12元", " 100 ", "-5", "abc", "1.234", "", "１２", "99999999999")
 
 
+def near_year_start(policy: ir.Policy, rng: random.Random, start: datetime.date) -> datetime.date:
+    """A day within three weeks of a 医保年度's first day (both sides), or of 1 January."""
+    year = start.year + rng.randint(0, 1)
+    month, day = (policy.year.month, policy.year.day) if rng.random() < 0.7 else (1, 1)
+    return datetime.date(year, month, day) + datetime.timedelta(days=rng.randint(-21, 21))
+
+
 def table(policy: ir.Policy, n: int, seed: int, persons: int = 0, odd: float = 0.0, seeds: float = 0.0,
-          platform: bool = False) -> tuple[pa.Table, np.ndarray]:
-    """n raw claims of `persons` persons (n // 4 by default) over the policy's first years in force."""
+          platform: bool = False, boundary: float = 0.0) -> tuple[pa.Table, np.ndarray]:
+    """n raw claims of `persons` persons (n // 4 by default) over the policy's first years in force; a share
+    `boundary` of them near a year's first day, so a person's claims straddle it."""
     rng = random.Random(seed)
     persons = persons or max(1, n // 4)
     start = policy.meta.in_force.start or datetime.date(2023, 1, 1)
@@ -60,6 +68,8 @@ def table(policy: ir.Policy, n: int, seed: int, persons: int = 0, odd: float = 0
     records = []
     for i in range(n):
         day = start + datetime.timedelta(days=rng.randint(-30, span))
+        if boundary and rng.random() < boundary:
+            day = near_year_start(policy, rng, start)
         rec = {}
         for name, inp in policy.inputs.items():
             if name == policy.person:

@@ -77,7 +77,9 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     na_of: dict = {}  # result_record's not_applicable: outputs first, then setlinfo's (same key: setlinfo wins)
     values: dict = {}
     for rule in p.outputs:
-        data, na = res.out[rule.name][0][keep], res.out[rule.name][1][keep]
+        data = res.out[rule.name][0]
+        data = data[keep] if data is not None else np.zeros(len(keep), dtype=np.int64)
+        na = res.out[rule.name][1][keep]
         values[rule.name] = (data, na, rule.type, res.out_scale.get(rule.name, 0))
         na_of[rule.name] = na
     setl, setl_na = setl_columns(plan, edge, keep, values, reasons)
