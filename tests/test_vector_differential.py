@@ -97,7 +97,8 @@ def test_generated_tables_equal(loaded, path):
 
 
 @pytest.mark.parametrize("path", ["policies/shaoxing-2024.pol", "policies/zibo-2023.pol",
-                                  "tests/policies/unknown-year-to-date.pol", "july"])
+                                  "tests/policies/unknown-year-to-date.pol", "tests/policies/inpatient-cap.pol",
+                                  "july"])
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10 ** 6), n=st.integers(1, 120), persons=st.integers(1, 6),
        odd=st.sampled_from([0.0, 0.03]), seeds=st.sampled_from([0.0, 0.05]), platform=st.booleans(),

@@ -1,6 +1,6 @@
 """What the vectorized back end does not carry is named when the policy is compiled, and the scalar engine
-runs it: every policy in policies/ vectorizes; a keyed year-to-date, an int64 risk and a number printed as the
-claim wrote it fall back with the reason; a year-to-date that outgrows the plan's bound sends its batch to the
+runs it: every policy in policies/ vectorizes (keyed and counted year-to-dates too); an int64 risk and a number
+printed as the claim wrote it fall back with the reason; a year-to-date that outgrows the plan's bound sends its batch to the
 scalar engine instead of wrapping."""
 from __future__ import annotations
 
@@ -42,11 +42,12 @@ def test_every_policy_vectorizes(path):
     assert engine.name == "vectorized" and engine.fallback is None
 
 
-def test_keyed_accumulator_falls_back_visibly():
+def test_keyed_and_counted_year_to_dates_vectorize():
+    """`per 机构级别`, `per 就诊ID` and `once per 就诊ID` (the resolver allows only member and text keys)."""
     engine = compile_engine(load_policy(str(ROOT / "tests" / "policies" / "inpatient-cap.pol")))
-    assert isinstance(engine, ScalarEngine) and engine.name == "scalar"
-    assert engine.fallback.startswith("accumulator `住院次数` kept per 机构级别 at ")
-    assert engine.fallback.endswith("inpatient-cap.pol:45: keyed year-to-dates are evaluated by the scalar evaluator")
+    assert isinstance(engine, VectorEngine), engine.fallback
+    assert engine.plan.once == {"住院次数": ("就诊ID", 10000)}
+    assert engine.plan.ledgers == ["住院次数", "已付起付线"]
 
 
 def test_overflow_risk_falls_back(tmp_path):

@@ -122,6 +122,11 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
             data, na = res.state[(name, when)]
             data, na = data[keep], na[keep]
             good = ok & (na == 0)
+            if not plain(acc, p):
+                text = res.texts[(name, when)][keep] if (name, when) in res.texts else np.full(len(keep), None)
+                cols[f"state.{name}.{when}"] = pa.array(np.where(ok, text, None), pa.string())
+                cols[f"na.state.{name}.{when}"] = pa.nulls(len(keep), pa.string())
+                continue
             if acc.type == ir.MONEY:
                 cols[f"state.{name}.{when}"] = money_array(data, good)
             else:

@@ -63,7 +63,9 @@ class Results:
         self.out_scale: dict = {}
         self.state = {(a, w): [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)]
                       for a in p.accumulators for w in ("before", "after")}
-        self.year = np.full(n, -1, dtype=np.int64)  # the calendar year its 医保年度 starts in
+        self.year = np.full(n, -1, dtype=np.int64)
+        self.counted = {name: np.zeros(n, dtype=bool) for name in plan.once}  # the claim's id was counted
+        self.texts: dict = {}  # (accumulator, before|after) -> the year's totals as JSON text (keyed or counted)  # the calendar year its 医保年度 starts in
 
     def put_out(self, name: str, rows: np.ndarray, v: V, n_rows: int):
         slot = self.out[name]
@@ -121,6 +123,29 @@ def order(plan, inputs: dict, idx: np.ndarray):
     return rows, group, rank, starts
 
 
+def slots(plan, inputs: dict, rows: np.ndarray, group: np.ndarray):
+    """Where each sorted row's year-to-date lives: per accumulator, its person-year (and, kept `per` keys, the
+    key's slot in it); per counted accumulator, the (slot, id) pair whose count a `once per` update records."""
+    p = plan.policy
+    where, pairs = {}, {}
+    for name, acc in p.accumulators.items():
+        if not acc.keys:
+            where[name] = group
+        else:
+            parts = [group] + [_codes(inputs[k], rows) for k in acc.keys]
+            where[name] = np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+        if name in plan.once:
+            ids = _codes(inputs[plan.once[name][0]], rows)
+            pairs[name] = np.unique(np.stack([where[name], ids], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    return where, pairs
+
+
+def _codes(col, rows: np.ndarray) -> np.ndarray:
+    if hasattr(col, "arrow") and (col.arrow is not None or col.data.dtype == object):
+        return col.codes()[rows]
+    return col.data[rows].astype(np.int64)
+
+
 def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Results:
     """Evaluate the rows idx of a batch of n rows, carrying each person-year's state."""
     p = plan.policy
@@ -130,45 +155,64 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
     rows, group, rank, starts = order(plan, inputs, idx)
     if p.accumulators:
         res.year[rows] = starts
-    groups = int(group[-1]) + 1
-    state = {name: [np.full(groups, plan.acc_initial[name], dtype=np.int64), np.zeros(groups, dtype=np.int32)]
-             for name in p.accumulators}
+    where, pairs = slots(plan, inputs, rows, group)
+    state = {name: [np.full(int(where[name].max()) + 1, plan.acc_initial[name], dtype=np.int64),
+                    np.zeros(int(where[name].max()) + 1, dtype=np.int32)] for name in p.accumulators}
+    counted = {name: np.zeros(int(pairs[name].max()) + 1, dtype=bool) for name in pairs}
     passes = int(rank.max()) + 1 if p.accumulators else 1
     small = rank.astype(np.int16) if passes < 2 ** 15 else rank
     by_rank = np.argsort(small, kind="stable") if p.accumulators else np.arange(len(rows))
     bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
     for k in range(passes):
         pick = by_rank[bounds[k]:bounds[k + 1]]
-        one_pass(plan, res, rows[pick], group[pick], state, inputs, reasons)
+        one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
+                 {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons)
+    if plan.ledgers:
+        from policylang.backends.vector.ledger import ledger_texts
+        ledger_texts(plan, res, inputs, rows, group, reasons)
     return res
 
 
-def one_pass(plan, res: Results, rows: np.ndarray, group: np.ndarray, state: dict, inputs: dict, reasons: Reasons):
+def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, state: dict, counted: dict,
+             inputs: dict, reasons: Reasons):
+    """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record."""
     p = plan.policy
     m = len(rows)
     day = inputs[p.service_date].data[rows]
-    before = {name: V("num", state[name][0][group], state[name][1][group], plan.acc_scale[name], plan.acc_bound[name])
-              for name in p.accumulators}
-    for name in before:
-        before[name].na = before[name].na if before[name].na.any() else None
+    view, hit = {}, {}
+    for name in p.accumulators:
+        at = where[name]
+        value, na = state[name][0][at], state[name][1][at]
+        res.state[(name, "before")][0][rows] = value
+        res.state[(name, "before")][1][rows] = na
+        if name in plan.once:  # a later part of a counted admission reads the total less its own count
+            hit[name] = counted[name][pairs[name]] & (na == 0)
+            value = np.where(hit[name], value - plan.once[name][1], value)
+        view[name] = (value, na)
+    before = {name: V("num", v, na if na.any() else None, plan.acc_scale[name], plan.acc_bound[name])
+              for name, (v, na) in view.items()}
     ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
     applicable, reason = scope(plan, ctx, day, reasons)
     res.applicable[rows] = applicable
     res.reason[rows] = reason
     for rule in p.outputs:
         res.put_out(rule.name, rows, ctx.rule(rule.name), m)
-    for name in p.accumulators:
-        value, na = state[name][0][group], state[name][1][group]
-        res.state[(name, "before")][0][rows] = value
-        res.state[(name, "before")][1][rows] = na
-    after = {name: [state[name][0][group].copy(), state[name][1][group].copy()] for name in p.accumulators}
+    after = {name: [v.copy(), na.copy()] for name, (v, na) in view.items()}
     for u in p.updates:
-        update(plan, ctx, u, after[u.target], applicable, day, reasons)
+        allowed = applicable & ~hit[u.target] if u.once is not None else applicable
+        update(plan, ctx, u, after[u.target], allowed, day, reasons)
     for name, (value, na) in after.items():
+        if name in plan.once:
+            amount = plan.once[name][1]
+            fresh = ~hit[name] & (na == 0) & (value != view[name][0])
+            counted[name][pairs[name][fresh]] = True
+            res.counted[name][rows] = fresh
+            value = np.where(hit[name] & (na == 0), value + amount, value)
         if np.any(np.abs(value[na == 0]) > plan.acc_bound[name]):
             raise StateOverflow(name)
-        state[name][0][group] = value
-        state[name][1][group] = na
+        at = where[name]
+        state[name][0][at] = value
+        state[name][1][at] = na
         res.state[(name, "after")][0][rows] = value
         res.state[(name, "after")][1][rows] = na
 

@@ -34,6 +34,12 @@ class Plan:
         self.acc_exponent = {name: exponent(policy, ir.AccRef(name, a.type, a.span))
                              for name, a in policy.accumulators.items()}
         self.exponents = {r.name: exponent(policy, ir.RuleRef(r.name, r.type, r.span)) for r in policy.outputs}
+        self.once = {}  # counted accumulator -> (the input it counts once per, the constant it adds, scaled)
+        for name in policy.accumulators:
+            u = once_update(policy, name)
+            if u is not None:
+                self.once[name] = (u.once, scaled(u.amount.value, self.acc_scale[name]))
+        self.ledgers = [name for name, a in policy.accumulators.items() if a.keys or name in self.once]
         for source in sources(policy):
             self.exponents[source.platform] = (self.exponents.get(source.name) if source.kind == "rule" else None)
 
@@ -46,12 +52,10 @@ def compile_plan(policy: ir.Policy) -> Plan:
     """A Plan, or Unvectorizable naming the first construct this back end does not carry."""
     plan = Plan(policy)
     for name, acc in policy.accumulators.items():
-        if acc.keys:
-            raise Unvectorizable(f"accumulator `{name}` kept per {', '.join(acc.keys)}", acc.span,
-                                 "keyed year-to-dates are evaluated by the scalar evaluator")
-        if once_update(policy, name) is not None:
-            raise Unvectorizable(f"accumulator `{name}` counted once per an input", acc.span,
-                                 "once-per counting is evaluated by the scalar evaluator")
+        for key in acc.keys:
+            if policy.inputs[key].type.name not in ("enum", "text"):
+                raise Unvectorizable(f"accumulator `{name}` kept per {key}", acc.span,
+                                     f"a {policy.inputs[key].type} key is evaluated by the scalar evaluator")
         if acc.type not in (ir.MONEY, ir.NUMBER):
             raise Unvectorizable(f"accumulator `{name}`", acc.span, f"a {acc.type} year-to-date")
         if acc.type == ir.NUMBER and plan.acc_exponent[name] is None:
@@ -83,7 +87,9 @@ def probe(plan: Plan) -> None:
         inputs[name] = Column(data, np.ones(1, bool), kind_scale(inp))
     reasons = Reasons()
     state = {name: [np.full(1, plan.acc_initial[name], np.int64), np.zeros(1, np.int32)] for name in p.accumulators}
-    one_pass(plan, Results(plan, 1), np.zeros(1, np.int64), np.zeros(1, np.int64), state, inputs, reasons)
+    zero = np.zeros(1, np.int64)
+    one_pass(plan, Results(plan, 1), zero, {name: zero for name in p.accumulators}, {name: zero for name in plan.once},
+             state, {name: np.zeros(1, bool) for name in plan.once}, inputs, reasons)
     ctx = Ctx(plan, 1, input_values(plan, inputs, np.zeros(1, np.int64), reasons), np.full(1, day, np.int64),
               plan.initial_state(1), reasons)
     for name in p.rules:
