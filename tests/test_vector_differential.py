@@ -139,3 +139,20 @@ def test_july_year_straddles(loaded):
     assert out.results.column("year").to_pylist() == ["2023-07-01..2024-06-30", "2024-07-01..2025-06-30",
                                                       "2023-07-01..2024-06-30"]
     assert [str(v) for v in out.results.column("out.统筹支付").to_pylist()] == ["810.00", "975.00", "390.00"]
+
+
+def test_admission_settled_in_parts(loaded):
+    """中途结算: three settlements of one admission (the same 就诊ID) count 住院次数 once; the second admission at
+    the same level pays half the 起付标准; the state texts (per 机构级别, counted ids) are the scalar engine's."""
+    policy, engine, scalar = loaded("tests/policies/inpatient-cap.pol")
+    assert isinstance(engine, VectorEngine)
+    base = {"人员编号": "P1", "险种": "城乡居民", "就诊类型": "普通住院", "机构级别": "二级", "病种": "高血压",
+            "人员类别": "居民成年", "就医地": "辖区内", "转诊手续": "true", "救助身份": "一般", "结算日期": "2024-12-31"}
+    parts = [("M1", "2024-02-01", "2024-02-10", "3000"), ("M1", "2024-02-11", "2024-02-20", "2000"),
+             ("M1", "2024-02-21", "2024-03-01", "1000"), ("M2", "2024-05-01", "2024-05-09", "4000"),
+             ("M3", "2024-12-28", "2025-01-05", "4000"), ("M2", "2024-05-10", "2024-05-12", "500")]
+    records = [dict(base, 就诊ID=i, 就诊日期=a, 出院日期=b, 政策范围内费用=amt) for i, a, b, amt in parts]
+    out = same(engine, scalar, pa.Table.from_pylist(records), np.arange(1, len(records) + 1))
+    after = out.results.column("state.住院次数.after").to_pylist()
+    assert after[2] == '{"二级": {"value": "1", "counted": ["M1"]}}'
+    assert after[5] == '{"二级": {"value": "2", "counted": ["M1", "M2"]}}'
