@@ -100,3 +100,27 @@ def test_year_to_date_past_the_bound_uses_the_scalar_engine(monkeypatch):
 
 def test_acc_limit_is_what_the_bounds_assume():
     assert plan_module.ACC_LIMIT == 1000 * plan_module.MONEY_LIMIT
+
+
+def test_missing_row_reason_prints_the_number_as_written(tmp_path):
+    """A table with a gap over a money input and a number input: the no-row reason prints each value as the claim
+    wrote it (100, 100.0, 100.00; 2, 2.50), so the edge keeps each row's exponent: equal to the scalar engine."""
+    policy = write(tmp_path, """\
+input 天数: number "天数"
+table 档次 (政策范围内费用, 天数) -> rate first {
+  < 50元, _ -> 10%
+  >= 200元, < 2 -> 20%
+}
+output 比例: rate = 档次
+""")
+    engine = compile_engine(policy)
+    assert isinstance(engine, VectorEngine), engine.fallback
+    base = {"人员编号": "P1", "就诊日期": "2024-03-01", "险种": "城乡居民", "就诊类型": "普通门诊", "机构级别": "基层",
+            "人员类别": "居民成年", "病种": "高血压"}
+    values = [("100", "2"), ("100.0", "2.50"), ("100.00", "3"), ("300", "2.0"), ("10", "1"), ("150.5", "0.0001")]
+    claims = pa.Table.from_pylist([dict(base, 政策范围内费用=m, 天数=d) for m, d in values])
+    rows = np.arange(1, len(values) + 1)
+    out = engine.evaluate(claims, rows)
+    assert out.results.equals(ScalarEngine(policy).evaluate(claims, rows).results)
+    reasons = out.results.column("na.out.比例").to_pylist()
+    assert reasons[1] == "表 `档次` 没有与（100.0，2.50）匹配的行"

@@ -32,6 +32,7 @@ class Column:
 
     def __init__(self, data, present, scale: int = 0, arrow: pa.Array | None = None):
         self._data, self.present, self.scale, self.arrow = data, present, scale, arrow
+        self.exps = None  # the Decimal exponent per row, kept for inputs a reason prints as written
 
     @property
     def data(self) -> np.ndarray:
@@ -120,6 +121,8 @@ class EdgeReader:
             col = inputs.get(name)
             if col is None:
                 inputs[name] = col = self.blank(inp, n)
+                if name in self.plan.exps_needed:
+                    col.exps = np.zeros(n, dtype=np.int8)
             if not inp.optional:
                 odd |= ~col.present
         self.check_amounts(inputs, odd)
@@ -163,6 +166,8 @@ class EdgeReader:
         col = self.blank(inp, n)
         col.present = ~absent
         t = inp.type.name
+        if inp.name in self.plan.exps_needed:
+            col.exps = np.zeros(n, dtype=np.int8)
         if t == "money" and self.money(inp, arr, absent, col, odd):
             return col
         if t == "text" and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -187,6 +192,10 @@ class EdgeReader:
             return self.money(inp, pc.cast(arr, pa.string()), absent, col, odd)
         else:
             return False
+        if col.exps is not None and not pa.types.is_integer(arr.type):
+            dot = pc.find_substring(arr, ".").to_numpy(zero_copy_only=False)
+            length = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+            col.exps = np.where(fast & (dot >= 0), -(length - dot - 1), 0).astype(np.int8)
         inside = (fen >= int(low * 100)) & (fen <= int(high * 100))
         ok = fast & inside
         col.data = np.where(ok, fen, 0).astype(np.int64)
@@ -213,6 +222,7 @@ class EdgeReader:
                 index[i] = seen[key]
         good = np.zeros(len(distinct) + 1, dtype=bool)  # the last slot: a null
         typed = np.zeros(len(distinct) + 1, dtype=col.data.dtype)
+        exps = np.zeros(len(distinct) + 1, dtype=np.int8)
         said = {}
         for k, raw in enumerate(distinct):
             if raw is None or raw == "":
@@ -221,12 +231,16 @@ class EdgeReader:
             try:
                 value = self.reader.convert(inp, raw, note)
                 typed[k] = _typed(inp, value, codes, scale)
+                if isinstance(value, Decimal):
+                    exps[k] = value.as_tuple().exponent
                 good[k] = True
                 if note:
                     said[k] = note.get(inp.field or inp.name)
             except (ValueError, TypeError):
                 pass
         col.data = typed[index]
+        if col.exps is not None:
+            col.exps = exps[index]
         odd |= ~absent & ~good[index]
         for k, note in said.items():
             if note:
@@ -264,6 +278,8 @@ class EdgeReader:
             if name in claim.values:
                 codes = self.plan.codes.get(inp.type.enum) if inp.type.name == "enum" else None
                 col.data[i] = _typed(inp, claim.values[name], codes, kind_scale(inp))
+                if col.exps is not None:
+                    col.exps[i] = claim.values[name].as_tuple().exponent
                 col.arrow = None  # the Python strings, patched, are now the truth
                 col.present[i] = True
             else:

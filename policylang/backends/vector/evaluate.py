@@ -325,12 +325,28 @@ class Ctx:
             texts = self.arg_texts(table, ref, args)  # checked on every call, so compiling finds the limits
             none = np.flatnonzero(chosen == fallback)
             if none.size:
-                keys = np.stack([np.broadcast_to(a.data, (self.n,))[none].astype(np.int64) for a in args], axis=1)
+                columns = []
+                for a, f in zip(args, texts):
+                    columns.append(np.broadcast_to(a.data, (self.n,))[none].astype(np.int64))
+                    if f is None:
+                        exps = a.exps if a.exps is not None else np.zeros(self.n, dtype=np.int8)
+                        columns.append(exps[none].astype(np.int64))
                 problems[none] = self.reasons.per_row(
-                    keys, lambda key: no_row(table.name, [f(v) for f, v in zip(texts, key)]).reason)
+                    np.stack(columns, axis=1), lambda key: no_row(table.name, self.shown(args, texts, key)).reason)
         if problems.any():
             na = problems if na is None else np.where(problems != 0, problems, na)
         return V(out.kind, out.data, na, out.scale, out.bound)
+
+    def shown(self, args, texts, key) -> list:
+        out, k = [], 0
+        for a, f in zip(args, texts):
+            if f is None:
+                out.append(number_text(key[k], a.scale, int(key[k + 1])))
+                k += 2
+            else:
+                out.append(f(key[k]))
+                k += 1
+        return out
 
     def arg_texts(self, table, ref, args) -> list:
         """How runtime.no_row prints each argument (str of the value), one function per argument."""
@@ -338,9 +354,13 @@ class Ctx:
         for a, expr in zip(args, ref.args):
             if a.kind == "num":
                 exp = exponent(self.p, expr)
+                if exp is None and type(expr) is ir.InputRef:  # as the claim wrote it: the exponent read per row
+                    self.plan.exps_needed.add(expr.name)
+                    texts.append(None)
+                    continue
                 if exp is None:
                     raise Unvectorizable(f"table `{table.name}`", table.span, "a claim can match no row, and the "
-                                         "reason prints a number as the claim wrote it")
+                                         "reason prints a number computed from one as the claim wrote it")
                 texts.append(lambda v, s=a.scale, x=exp: number_text(v, s, x))
             elif a.kind == "enum":
                 names = self.plan.members[expr.type.enum]

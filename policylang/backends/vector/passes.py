@@ -41,7 +41,8 @@ class Inputs(dict):
         t = inp.type.name
         if t in ("money", "rate", "points", "number"):
             low, high, _ = domain(inp).scaled()
-            value = V("num", col.data[self.idx], na, col.scale, max(abs(low), abs(high)))
+            exps = col.exps[self.idx] if col.exps is not None else None
+            value = V("num", col.data[self.idx], na, col.scale, max(abs(low), abs(high)), exps)
         else:
             value = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[self.idx], na)
         self[name] = value

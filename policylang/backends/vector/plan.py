@@ -39,6 +39,7 @@ class Plan:
             u = once_update(policy, name)
             if u is not None:
                 self.once[name] = (u.once, scaled(u.amount.value, self.acc_scale[name]))
+        self.exps_needed: set = set()  # numeric inputs a reason prints as the claim wrote them (found by the probe)
         self.ledgers = [name for name, a in policy.accumulators.items() if a.keys or name in self.once]
         for source in sources(policy):
             self.exponents[source.platform] = (self.exponents.get(source.name) if source.kind == "rule" else None)

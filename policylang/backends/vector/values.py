@@ -31,6 +31,7 @@ class V:
     na: np.ndarray | None = None  # int32 reason id per row, 0 where applicable
     scale: int = 0  # num only: data is value × 10^scale
     bound: int = 0  # num only: |data| <= bound for every row
+    exps: np.ndarray | None = None  # a numeric input: the Decimal exponent the claim wrote (5 → 0, 5.0 → −1)
 
     def rescaled(self, scale: int, span) -> np.ndarray:
         """The data at a larger scale, exactly (the bound is checked first)."""
