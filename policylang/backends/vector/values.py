@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LIMIT = 2 ** 63 - 1
 
@@ -106,12 +108,32 @@ class Reasons:
         return found
 
     def per_row(self, keys: np.ndarray, make) -> np.ndarray:
-        """Ids for rows whose reason is made from a per-row key (a day, values): one text per distinct key."""
-        if keys.size == 0:
+        """Ids for rows whose reason is made from a per-row key (a day, values): one text per distinct key.
+        Distinct keys are found by hashing (Arrow), the key columns packed into one int64 when they fit."""
+        if keys.shape[0] == 0:
             return np.zeros(0, dtype=np.int32)
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        ids = np.array([self.id(make(u)) for u in uniq], dtype=np.int32)
-        return ids[inverse.reshape(-1)]
+        table = keys.reshape(len(keys), -1).astype(np.int64)
+        packed, shift = np.zeros(len(table), dtype=np.int64), 0
+        for col in table.T:
+            low = col.min()
+            bits = int(col.max() - low).bit_length()
+            if shift + bits > 62:
+                packed = None
+                break
+            packed |= (col - low) << shift
+            shift += bits
+        if packed is None:
+            uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+            firsts = [tuple(u) for u in uniq]
+        else:
+            encoded = pc.dictionary_encode(pa.array(packed))
+            inverse = encoded.indices.to_numpy(zero_copy_only=False)
+            first = np.full(len(encoded.dictionary), len(table), dtype=np.int64)
+            np.minimum.at(first, inverse, np.arange(len(table)))
+            firsts = [table[i] for i in first]
+        one = keys.ndim == 1
+        ids = np.array([self.id(make(k[0] if one else k)) for k in firsts], dtype=np.int32)
+        return ids[np.asarray(inverse).reshape(-1)]
 
     def text(self, ids: np.ndarray) -> np.ndarray:
         return np.array(self.texts, dtype=object)[ids]
