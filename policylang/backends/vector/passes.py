@@ -83,12 +83,16 @@ class Results:
 
 
 def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
-    """The calendar year in which each claim's 医保年度 begins (year.year_start, column-wise)."""
-    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    uniq = np.unique(years)
-    firsts = np.array([day_of(datetime.date(int(y), policy.year.month, policy.year.day)) for y in uniq], dtype=np.int64)
-    this_year = firsts[np.searchsorted(uniq, years)]
-    return np.where(days >= this_year, years, years - 1)
+    """The calendar year in which each claim's 医保年度 begins (year.year_start, column-wise): the last
+    first-day of a year on or before the claim's day, found by binary search in a table of first days."""
+    if len(days) == 0:
+        return days.astype(np.int64)
+    low = int(days.min()) // 365 + 1970 - 2
+    high = int(days.max()) // 365 + 1970 + 2
+    years = np.arange(low, high + 1)
+    firsts = np.array([day_of(datetime.date(int(y), policy.year.month, policy.year.day)) for y in years],
+                      dtype=np.int64)
+    return years[np.searchsorted(firsts, days, side="right") - 1]
 
 
 def order(plan, inputs: dict, idx: np.ndarray):
