@@ -123,3 +123,21 @@ def test_typed_arrow_columns():
 
 def test_vectorized_engine_in_use():
     assert isinstance(compile_engine(load_policy(str(ROOT / "policies" / "shaoxing-2024.pol"))), VectorEngine)
+
+
+@pytest.mark.parametrize("path", ["policies/shaoxing-2024.pol", "tests/policies/inpatient-cap.pol"])
+def test_table_shapes(path):
+    """Empty, one row, no 人员编号 column, dictionary, large-string and chunked columns, nothing but an unknown
+    column: the same table and rejects as the scalar engine."""
+    from tests.vector_gen import table
+    vector, scalar = engines(path)
+    policy = vector.policy
+    t, rows = table(policy, 50, 3)
+    cases = [(t.slice(0, 0), rows[:0]), (t.slice(0, 1), rows[:1]), (t.drop_columns([policy.person]), rows),
+             (pa.table({c: t.column(c).dictionary_encode() for c in t.column_names}), rows),
+             (pa.table({c: t.column(c).cast(pa.large_string()) for c in t.column_names}), rows),
+             (pa.concat_tables([t.slice(0, 20), t.slice(20)]), rows), (pa.table({"x": ["1"] * 3}), rows[:3])]
+    for claims, numbers in cases:
+        a, b = vector.evaluate(claims, numbers), scalar.evaluate(claims, numbers)
+        assert a.rejects == b.rejects
+        assert a.results.equals(b.results)

@@ -71,7 +71,8 @@ def kind_scale(inp: ir.Input) -> int:
 
 
 def _chunk(col) -> pa.Array:
-    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
 
 
 def _absent(arr: pa.Array) -> np.ndarray:

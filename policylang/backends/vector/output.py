@@ -50,6 +50,8 @@ def text_array(values: np.ndarray, valid: np.ndarray, render) -> pa.Array:
 
 def interned(index: np.ndarray, valid: np.ndarray, texts: list) -> pa.Array:
     """texts[index] where valid, else null: built as a dictionary array and decoded in Arrow."""
+    if not valid.any():
+        return pa.nulls(len(valid), pa.string())
     indices = pa.array(index.astype(np.int32), mask=~valid)
     return pa.DictionaryArray.from_arrays(indices, pa.array(texts, pa.string())).dictionary_decode()
 
