@@ -1,4 +1,5 @@
-"""The vectorized engine's table equals the scalar engine's, column for column, on generated raw claims.
+"""The vectorized engine's table equals the scalar engine's, column for column, on generated raw claims; the
+scalar engine runs the interpreter here (the compiled evaluator is held to it by test_differential.py).
 
 Every policy in policies/ and tests/policies/ that vectorizes; tables with persons' several claims a year,
 claims near a year's first day (and `year by 出院日期 from 07-01`), amounts that reach a cap exactly, optional
@@ -69,7 +70,7 @@ def loaded(tmp_path_factory):
             else:
                 path_ = str(ROOT / path)
             policy = load_policy(path_)
-            cache[path] = (policy, compile_engine(policy), ScalarEngine(policy))
+            cache[path] = (policy, compile_engine(policy), ScalarEngine(policy, backend="interpreter"))
         return cache[path]
     return load
 
