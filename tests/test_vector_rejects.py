@@ -141,3 +141,22 @@ def test_table_shapes(path):
         a, b = vector.evaluate(claims, numbers), scalar.evaluate(claims, numbers)
         assert a.rejects == b.rejects
         assert a.results.equals(b.results)
+
+
+def test_decimal_money_columns():
+    """Money as decimal128 of scale 0, 1 and 2 read from the buffer (negatives and values past int64 go to the
+    reader for its message); scale 3 is refused as ClaimReader refuses 1.125."""
+    good = dict(GOOD)
+    del good["政策范围内费用"]
+    values = [Decimal("100"), Decimal("0"), Decimal("-3"), Decimal("10000000"), Decimal("10000001"), None]
+    for type_ in (pa.decimal128(12, 0), pa.decimal128(12, 1), pa.decimal128(12, 2), pa.decimal128(38, 2),
+                  pa.decimal128(12, 3)):
+        table = pa.table({**{k: pa.array([v] * len(values)) for k, v in good.items()},
+                          "政策范围内费用": pa.array(values, type_)})
+        compare("policies/shaoxing-2024.pol", table)
+    huge = pa.table({**{k: pa.array([v] * 2) for k, v in good.items()},
+                     "政策范围内费用": pa.array([Decimal(10) ** 30, Decimal(1)], pa.decimal128(38, 2))})
+    compare("policies/shaoxing-2024.pol", huge)
+    widest = pa.table({**{k: pa.array([v] * 2) for k, v in good.items()},
+                       "政策范围内费用": pa.array([Decimal(10) ** 37, Decimal(1)], pa.decimal128(38, 0))})
+    compare("policies/shaoxing-2024.pol", widest)

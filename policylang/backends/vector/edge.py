@@ -189,11 +189,18 @@ class EdgeReader:
             values = pc.fill_null(arr, 0).to_numpy(zero_copy_only=False).astype(np.int64)
             fast = (values >= 0) & (values <= 10 ** 12)
             fen = np.where(fast, values, 0) * 100
-        elif pa.types.is_decimal(arr.type) and arr.type.scale <= 2:
-            return self.money(inp, pc.cast(arr, pa.string()), absent, col, odd)
+        elif pa.types.is_decimal128(arr.type) and 0 <= arr.type.scale <= 2:
+            try:
+                words = _words(pc.cast(arr, pa.decimal128(38, 2)))  # exact: only zeros are appended
+            except pa.ArrowInvalid:  # a value with 37 or 38 digits: each through the reader
+                return False
+            fen = words[:, 0]
+            fast = (words[:, 1] == (fen >> 63)) & (fen >= 0)  # fits int64, not negative (its message: the reader's)
+            if col.exps is not None:
+                col.exps = np.full(len(arr), -arr.type.scale, dtype=np.int8)
         else:
             return False
-        if col.exps is not None and not pa.types.is_integer(arr.type):
+        if col.exps is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             dot = pc.find_substring(arr, ".").to_numpy(zero_copy_only=False)
             length = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
             col.exps = np.where(fast & (dot >= 0), -(length - dot - 1), 0).astype(np.int8)
@@ -300,7 +307,12 @@ def _typed(inp: ir.Input, value, codes, scale: int):
     return int(Decimal(value).scaleb(scale))
 
 
-def _fen(arr: pa.Array) -> np.ndarray:
-    """The unscaled integers of a decimal128 column (its fen at scale 2), read from the buffer."""
+def _words(arr: pa.Array) -> np.ndarray:
+    """A decimal128 column's unscaled integers as (low, high) int64 words, read from the buffer."""
     words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset: 2 * (arr.offset + len(arr))]
-    return words.reshape(-1, 2)[:, 0].copy()
+    return words.reshape(-1, 2)
+
+
+def _fen(arr: pa.Array) -> np.ndarray:
+    """The unscaled integers of a decimal128 column (its fen at scale 2); every value fits int64 here."""
+    return _words(arr)[:, 0].copy()
