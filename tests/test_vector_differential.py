@@ -97,10 +97,8 @@ def test_generated_tables_equal(loaded, path):
     assert out.results.num_rows > 50  # most claims are evaluated, not refused
 
 
-@pytest.mark.parametrize("path", ["policies/shaoxing-2024.pol", "policies/zibo-2023.pol",
-                                  "tests/policies/unknown-year-to-date.pol", "tests/policies/inpatient-cap.pol",
-                                  "july"])
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("path", POLICIES + ["july"])
+@settings(max_examples=10, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10 ** 6), n=st.integers(1, 120), persons=st.integers(1, 6),
        odd=st.sampled_from([0.0, 0.03]), seeds=st.sampled_from([0.0, 0.05]), platform=st.booleans(),
        boundary=st.sampled_from([0.0, 0.5, 1.0]))

@@ -12,7 +12,7 @@ from policylang.backends.vector.values import round_scaled
 from policylang.runtime import MODES, round_money
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(values=st.lists(st.integers(-10 ** 15, 10 ** 15), min_size=1, max_size=20), scale=st.integers(0, 8),
        mode=st.sampled_from(sorted(MODES)))
 def test_round_scaled_is_round_money(values, scale, mode):
