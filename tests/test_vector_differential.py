@@ -98,7 +98,8 @@ def test_generated_tables_equal(loaded, path):
 
 
 @pytest.mark.parametrize("path", POLICIES + ["july"])
-@settings(max_examples=10, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10 ** 6), n=st.integers(1, 120), persons=st.integers(1, 6),
        odd=st.sampled_from([0.0, 0.03]), seeds=st.sampled_from([0.0, 0.05]), platform=st.booleans(),
        boundary=st.sampled_from([0.0, 0.5, 1.0]))

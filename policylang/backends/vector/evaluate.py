@@ -14,7 +14,7 @@ import numpy as np
 
 from policylang import ir
 from policylang.backends.vector.values import LIMIT, Reasons, Unvectorizable, V, check, first_na, round_scaled
-from policylang.runtime import _yuan, missing_input, no_row, no_version, overlap
+from policylang.runtime import _yuan, no_row, no_version, overlap
 
 EPOCH = datetime.date(1970, 1, 1)
 CMP = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,

@@ -11,15 +11,12 @@ from __future__ import annotations
 import datetime
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from policylang import ir
 from policylang.backends.vector.evaluate import Ctx, date_of, day_of
 from policylang.backends.vector.values import Reasons, V
 from policylang.domains import domain
 from policylang.runtime import missing_input, out_of_force, unknown_after
-from policylang.year import year_label
 
 
 class StateOverflow(Exception):
