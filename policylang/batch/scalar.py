@@ -18,8 +18,10 @@ from policylang.evaluators import run_claims
 class ScalarEngine:
     name = "scalar"
 
-    def __init__(self, policy: ir.Policy, fallback: str | None = None, source: str = "claims"):
+    def __init__(self, policy: ir.Policy, fallback: str | None = None, source: str = "claims",
+                 backend: str = "compiled"):
         self.policy = policy
+        self.backend = backend  # evaluators.BACKENDS: the tests compare the vectorized engine with "interpreter"
         self.fallback = fallback
         self.source = source
         self.reader = ClaimReader(policy)
@@ -35,7 +37,7 @@ class ScalarEngine:
                 continue
             claims.append(claim)
             claim_rows.append(row)
-        done = run_claims(self.policy, claims)
+        done = run_claims(self.policy, claims, self.backend)
         out = [flatten(self.policy, result_record(self.policy, e.claim, e.state_before, e.outcome, e.year,
                                                   (e.totals_before, e.totals_after)), row, self.schema)
                for e, row in zip(done, claim_rows)]

@@ -1,0 +1,277 @@
+"""Accumulators per person per 医保年度 without a loop over claims: the rank passes.
+
+Claims are sorted as evaluators.claim_order sorts them (person, the date that places a claim in its year,
+the service date, input position); each claim gets its rank inside its person-year, and pass k evaluates
+the k-th claim of every person-year at once, reading the states pass k−1 left. Passes = the most claims a
+person has in one year; any IR works unchanged (updates that read their own total, versions, not
+applicable). A claim without 人员编号 is its own person-year, as in evaluators.year_key.
+"""
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+
+from policylang import ir
+from policylang.backends.vector.evaluate import Ctx, date_of, day_of
+from policylang.backends.vector.values import Reasons, V
+from policylang.domains import domain
+from policylang.runtime import missing_input, out_of_force, unknown_after
+
+
+class StateOverflow(Exception):
+    """A year-to-date grew past what the plan's bounds allow: this batch is evaluated by the scalar engine."""
+
+
+class Inputs(dict):
+    """The inputs of the rows one pass evaluates, sliced from the batch's columns when first read."""
+
+    def __init__(self, plan, columns: dict, idx: np.ndarray, reasons: Reasons):
+        super().__init__()
+        self.plan, self.columns, self.idx, self.reasons = plan, columns, idx, reasons
+
+    def __missing__(self, name: str) -> V:
+        col, inp = self.columns[name], self.plan.policy.inputs[name]
+        present = col.present[self.idx]
+        na = None if present.all() else \
+            np.where(present, 0, self.reasons.id(missing_input(name).reason)).astype(np.int32)
+        t = inp.type.name
+        if t in ("money", "rate", "points", "number"):
+            low, high, _ = domain(inp).scaled()
+            exps = col.exps[self.idx] if col.exps is not None else None
+            value = V("num", col.data[self.idx], na, col.scale, max(abs(low), abs(high)), exps)
+        else:
+            value = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[self.idx], na)
+        self[name] = value
+        return value
+
+
+def input_values(plan, inputs: dict, idx: np.ndarray, reasons: Reasons) -> dict:
+    return Inputs(plan, inputs, idx, reasons)
+
+
+class Results:
+    """Per row of the batch: applicable, reason id, each output's value and reason, each state before/after."""
+
+    def __init__(self, plan, n: int):
+        p = plan.policy
+        self.applicable = np.zeros(n, dtype=bool)
+        self.reason = np.zeros(n, dtype=np.int32)
+        self.out = {r.name: [None, np.zeros(n, dtype=np.int32)] for r in p.outputs}
+        self.out_scale: dict = {}
+        self.state = {(a, w): [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)]
+                      for a in p.accumulators for w in ("before", "after")}
+        self.year = np.full(n, -1, dtype=np.int64)
+        self.counted = {name: np.zeros(n, dtype=bool) for name in plan.once}  # the claim's id was counted
+        self.texts: dict = {}  # (accumulator, before|after) -> the year's totals as JSON text (keyed or counted)  # the calendar year its 医保年度 starts in
+
+    def put_out(self, name: str, rows: np.ndarray, v: V, n_rows: int):
+        slot = self.out[name]
+        data = np.broadcast_to(v.data, (n_rows,))
+        if slot[0] is None:
+            slot[0] = np.zeros(len(self.applicable), dtype=data.dtype)
+            self.out_scale[name] = v.scale
+        if v.kind == "num" and v.scale != self.out_scale[name]:
+            # a rule's scale is fixed by the IR; keep one per column (align upward when passes differ)
+            raise AssertionError("a rule changed scale between passes")
+        slot[0][rows] = data
+        if v.na is not None:
+            slot[1][rows] = v.na
+
+
+def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
+    """The calendar year in which each claim's 医保年度 begins (year.year_start, column-wise): the last
+    first-day of a year on or before the claim's day, found by binary search in a table of first days."""
+    if len(days) == 0:
+        return days.astype(np.int64)
+    low = int(days.min()) // 365 + 1970 - 2
+    high = int(days.max()) // 365 + 1970 + 2
+    years = np.arange(low, high + 1)
+    firsts = np.array([day_of(datetime.date(int(y), policy.year.month, policy.year.day)) for y in years],
+                      dtype=np.int64)
+    return years[np.searchsorted(firsts, days, side="right") - 1]
+
+
+def order(plan, inputs: dict, idx: np.ndarray):
+    """(sorted rows, group id per sorted row, rank per sorted row, year start per sorted row).
+
+    Persons are grouped by a code, not sorted by name: person-years are independent, so only the order
+    inside a person matters (the date that places a claim in its year, the service date, input position).
+    The sort is skipped when the rows are already in that order."""
+    p = plan.policy
+    code = inputs[p.person].codes()[idx]
+    alone = code < 0
+    if alone.any():  # no 人员编号: each claim is its own person-year
+        code = np.where(alone, code.max(initial=-1) + 1 + np.arange(len(idx)), code)
+    y = inputs[p.year.date].data[idx]
+    s = inputs[p.service_date].data[idx]
+    y0, s0 = (y.min(), s.min()) if len(idx) else (0, 0)
+    ybits, sbits = int(y.max(initial=0) - y0).bit_length(), int(s.max(initial=0) - s0).bit_length()
+    cbits = int(code.max(initial=0)).bit_length()
+    if cbits + ybits + sbits <= 62:
+        key = (code << (ybits + sbits)) | ((y - y0) << sbits) | (s - s0)
+        sort = np.arange(len(idx)) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
+    else:
+        sort = np.lexsort((np.arange(len(idx)), s, y, code))
+    rows = idx[sort]
+    starts = year_starts(p, y[sort])
+    code = code[sort]
+    new = np.ones(len(rows), dtype=bool)
+    if len(rows) > 1:
+        new[1:] = (code[1:] != code[:-1]) | (starts[1:] != starts[:-1])
+    group = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    rank = np.arange(len(rows)) - first[group]
+    return rows, group, rank, starts
+
+
+def slots(plan, inputs: dict, rows: np.ndarray, group: np.ndarray):
+    """Where each sorted row's year-to-date lives: per accumulator, its person-year (and, kept `per` keys, the
+    key's slot in it); per counted accumulator, the (slot, id) pair whose count a `once per` update records."""
+    p = plan.policy
+    where, pairs = {}, {}
+    for name, acc in p.accumulators.items():
+        if not acc.keys:
+            where[name] = group
+        else:
+            parts = [group] + [_codes(inputs[k], rows) for k in acc.keys]
+            where[name] = np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+        if name in plan.once:
+            ids = _codes(inputs[plan.once[name][0]], rows)
+            pairs[name] = np.unique(np.stack([where[name], ids], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    return where, pairs
+
+
+def _codes(col, rows: np.ndarray) -> np.ndarray:
+    if hasattr(col, "arrow") and (col.arrow is not None or col.data.dtype == object):
+        return col.codes()[rows]
+    return col.data[rows].astype(np.int64)
+
+
+def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Results:
+    """Evaluate the rows idx of a batch of n rows, carrying each person-year's state."""
+    p = plan.policy
+    res = Results(plan, n)
+    if len(idx) == 0:
+        return res
+    rows, group, rank, starts = order(plan, inputs, idx)
+    if p.accumulators:
+        res.year[rows] = starts
+    where, pairs = slots(plan, inputs, rows, group)
+    state = {name: [np.full(int(where[name].max()) + 1, plan.acc_initial[name], dtype=np.int64),
+                    np.zeros(int(where[name].max()) + 1, dtype=np.int32)] for name in p.accumulators}
+    counted = {name: np.zeros(int(pairs[name].max()) + 1, dtype=bool) for name in pairs}
+    passes = int(rank.max()) + 1 if p.accumulators else 1
+    small = rank.astype(np.int16) if passes < 2 ** 15 else rank
+    by_rank = np.argsort(small, kind="stable") if p.accumulators else np.arange(len(rows))
+    bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
+    for k in range(passes):
+        pick = by_rank[bounds[k]:bounds[k + 1]]
+        one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
+                 {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons)
+    if plan.ledgers:
+        from policylang.backends.vector.ledger import ledger_texts
+        ledger_texts(plan, res, inputs, rows, group, reasons)
+    return res
+
+
+def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, state: dict, counted: dict,
+             inputs: dict, reasons: Reasons):
+    """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record."""
+    p = plan.policy
+    m = len(rows)
+    day = inputs[p.service_date].data[rows]
+    view, hit = {}, {}
+    for name in p.accumulators:
+        at = where[name]
+        value, na = state[name][0][at], state[name][1][at]
+        res.state[(name, "before")][0][rows] = value
+        res.state[(name, "before")][1][rows] = na
+        if name in plan.once:  # a later part of a counted admission reads the total less its own count
+            hit[name] = counted[name][pairs[name]] & (na == 0)
+            value = np.where(hit[name], value - plan.once[name][1], value)
+        view[name] = (value, na)
+    before = {name: V("num", v, na if na.any() else None, plan.acc_scale[name], plan.acc_bound[name])
+              for name, (v, na) in view.items()}
+    ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
+    applicable, reason = scope(plan, ctx, day, reasons)
+    res.applicable[rows] = applicable
+    res.reason[rows] = reason
+    for rule in p.outputs:
+        res.put_out(rule.name, rows, ctx.rule(rule.name), m)
+    after = {name: [v.copy(), na.copy()] for name, (v, na) in view.items()}
+    for u in p.updates:
+        allowed = applicable & ~hit[u.target] if u.once is not None else applicable
+        update(plan, ctx, u, after[u.target], allowed, day, reasons)
+    for name, (value, na) in after.items():
+        if name in plan.once:
+            amount = plan.once[name][1]
+            fresh = ~hit[name] & (na == 0) & (value != view[name][0])
+            counted[name][pairs[name][fresh]] = True
+            res.counted[name][rows] = fresh
+            value = np.where(hit[name] & (na == 0), value + amount, value)
+        if np.any(np.abs(value[na == 0]) > plan.acc_bound[name]):
+            raise StateOverflow(name)
+        at = where[name]
+        state[name][0][at] = value
+        state[name][1][at] = na
+        res.state[(name, "after")][0][rows] = value
+        res.state[(name, "after")][1][rows] = na
+
+
+def scope(plan, ctx: Ctx, day: np.ndarray, reasons: Reasons):
+    """runtime.out_of_force, then each `require` in order: the first that fails (or is not applicable) says why."""
+    p = plan.policy
+    m = len(day)
+    reason = np.zeros(m, dtype=np.int32)
+    force = p.meta.in_force
+    outside = np.zeros(m, dtype=bool)
+    if force.start is not None:
+        outside |= day < day_of(force.start)
+    if force.end is not None:
+        outside |= day > day_of(force.end)
+    if outside.any():
+        reason[outside] = reasons.per_row(day[outside], lambda d: out_of_force(date_of(d), force))
+    for req in p.scope:
+        v = ctx.eval(req.expr)
+        open_ = reason == 0
+        if v.na is not None:
+            stuck = open_ & (v.na != 0)
+            reason = np.where(stuck, v.na, reason)
+            open_ = open_ & ~stuck
+        fails = open_ & ~np.broadcast_to(v.data, (m,))
+        reason = np.where(fails, reasons.id(req.message), reason).astype(np.int32)
+    return reason == 0, reason
+
+
+def update(plan, ctx: Ctx, u: ir.Update, slot: list, applicable: np.ndarray, day, reasons: Reasons):
+    """_Run.update column-wise: an unknown total stays unknown; a not-applicable condition, or amount where the
+    condition holds, makes it unknown (runtime.unknown_after); a false condition leaves it as it was."""
+    value, na = slot
+    m = len(value)
+    active = applicable & (na == 0)
+    unknown = np.zeros(m, dtype=np.int32)
+    if u.when is not None:
+        c = ctx.eval(u.when)
+        cond = np.broadcast_to(c.data, (m,))
+        if c.na is not None:
+            stuck = active & (c.na != 0)
+            if stuck.any():
+                unknown[stuck] = _unknown(u, day[stuck], c.na[stuck], True, reasons)
+            active = active & (c.na == 0)
+        active = active & cond
+    a = ctx.eval(u.amount)
+    amount = np.broadcast_to(a.rescaled(plan.acc_scale[u.target], u.span), (m,))
+    if a.na is not None:
+        stuck = active & (a.na != 0)
+        if stuck.any():
+            unknown[stuck] = _unknown(u, day[stuck], a.na[stuck], False, reasons)
+        active = active & (a.na == 0)
+    slot[0] = np.where(active, value + amount, value)
+    slot[1] = np.where(unknown != 0, unknown, na).astype(np.int32)
+
+
+def _unknown(u: ir.Update, day, why, condition: bool, reasons: Reasons) -> np.ndarray:
+    keys = np.stack([day.astype(np.int64), why.astype(np.int64)], axis=1)
+    return reasons.per_row(keys, lambda k: unknown_after(u.target, date_of(k[0]), reasons.texts[int(k[1])],
+                                                         condition).reason)
