@@ -274,5 +274,12 @@ def read_table(path: Path) -> pa.Table:
     names: dict[str, None] = {}
     for r in records:
         names.update(dict.fromkeys(r))
-    return pa.table({n: pa.array([None if r.get(n) is None else str(r.get(n)) for r in records], pa.string())
-                     for n in names})
+    return pa.table({n: pa.array([_cell_text(r.get(n)) for r in records], pa.string()) for n in names})
+
+
+def _cell_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
