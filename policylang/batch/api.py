@@ -36,7 +36,7 @@ def evaluate_table(policy_or_path, table) -> tuple[pa.Table, list[Reject]]:
         table = pa.Table.from_pandas(table, preserve_index=False)
     check_columns(policy, table.column_names, "table")
     check_types(policy, table.schema, "table")
-    out = engine_for(policy).evaluate(normalise(table), np.arange(1, len(table) + 1, dtype=np.int64))
+    out = engine_for(policy).evaluate(normalise(table, policy), np.arange(1, len(table) + 1, dtype=np.int64))
     return out.results, out.rejects
 
 

@@ -109,9 +109,11 @@ def check_types(policy: ir.Policy, schema: pa.Schema, position: str) -> None:
                       f"store `{column}` as text" + (" or decimal" if inp.type in ir.NUMERIC else ""))
 
 
-def normalise(table: pa.Table) -> pa.Table:
+def normalise(table: pa.Table, policy: ir.Policy) -> pa.Table:
     """Columns as the claim edge reads them: dictionary decoded, dates and timestamps as ISO text, large or
-    view strings as plain strings, integer identifiers as text."""
+    view strings as plain strings, integer identifiers as text, money of a decimal type with more than two
+    places as its amount in fen where it is one (1000.000 is 1000.00; 12.345 stays, and the edge refuses it)."""
+    money = {n for n, inp in input_columns(policy, table.column_names).items() if inp.type == ir.MONEY}
     columns = []
     for name, column in zip(table.column_names, table.columns):
         t = column.type
@@ -128,5 +130,10 @@ def normalise(table: pa.Table) -> pa.Table:
             column = column.cast(pa.string())
         elif name in PASS_THROUGH and pt.is_integer(t):
             column = column.cast(pa.string())
+        elif name in money and pt.is_decimal(t) and t.scale > 2:
+            fen = pc.round(column, 2)
+            whole = pc.equal(fen, column)
+            column = pc.if_else(whole, fen.cast(pa.decimal128(min(t.precision, 38), 2)).cast(pa.string()),
+                                column.cast(pa.string()))
         columns.append(column)
     return pa.table(columns, names=table.column_names)

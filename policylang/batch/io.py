@@ -84,7 +84,7 @@ class ParquetReader(Reader):
         done = 0
         try:
             for rb in self.file.iter_batches(batch_size=self.batch_size):
-                table = normalise(pa.Table.from_batches([rb]))
+                table = normalise(pa.Table.from_batches([rb]), self.policy)
                 rows = np.arange(done + 1, done + len(table) + 1, dtype=np.int64)
                 done += len(table)
                 yield Batch(table, rows, [], len(table))
@@ -164,7 +164,7 @@ class CsvReader(Reader):
             if r.row == 0:  # the parser did not say where: the record after the last numbered one
                 counter += 1
         refused = [r if r.row else Reject(counter, r.field, r.reason, r.hint) for r in refused]
-        return counter, Batch(normalise(table), rows, refused, len(table) + len(refused))
+        return counter, Batch(normalise(table, self.policy), rows, refused, len(table) + len(refused))
 
     def _bad(self, exc, counter: int) -> BadFile:
         text = str(exc)

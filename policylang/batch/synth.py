@@ -88,6 +88,22 @@ class Profiles:
         self.in_scope: list[bool] = []
         self._fill()
 
+    def covering(self) -> np.ndarray:
+        """One profile for each member of each enumeration the pool holds, and one in and one out of scope."""
+        picks: dict[int, None] = {}
+        for n in self.fields:
+            if self.policy.inputs[n].type.name not in ("enum", "bool"):
+                continue
+            seen = {self.rows[j][n] for j in picks}
+            for i, p in enumerate(self.rows):
+                if p[n] is not None and p[n] not in seen:
+                    picks[i] = None
+                    seen.add(p[n])
+        for scope in (True, False):
+            if scope in self.in_scope and not any(self.in_scope[j] == scope for j in picks):
+                picks[self.in_scope.index(scope)] = None
+        return np.fromiter(picks, dtype=np.int64, count=len(picks))
+
     def _is_profile(self, inp: ir.Input) -> bool:
         return inp.type.name in ("enum", "bool", "rate", "points", "number") or (
             inp.type == ir.TEXT and inp.name != self.policy.person and not self._is_id(inp.name))
@@ -188,6 +204,9 @@ def synthesize(policy: ir.Policy, n: int, seed: int, out: Path, chunk: int = CHU
             who = np.repeat(np.arange(person, person + len(counts)), counts)
             person += len(counts)
             chosen = _choose(rng, inside, outside, size)
+            if rows == 0:  # the first claims reach every member the pool holds, whatever n and the draw
+                cover = profiles.covering()[:size]
+                chosen[: len(cover)] = cover
             writer.write(_chunk(policy, inputs, columns, schema, table, chosen, who, counts, rows, rng))
             rows += size
         writer.commit()

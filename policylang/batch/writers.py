@@ -29,6 +29,9 @@ class _Staged:
         fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent or ".")
         os.close(fd)
         self.temp = Path(name)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.temp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; results are read by others
 
     def commit(self) -> None:
         self.close()
