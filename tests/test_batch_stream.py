@@ -215,6 +215,17 @@ def test_bad_files_exit_2_with_a_message_and_write_nothing(claims, tmp_path, cap
         assert list(out.parent.iterdir()) == [], case
 
 
+def test_out_never_overwrites_the_claims(claims, tmp_path, capsys):
+    copy = tmp_path / "claims.jsonl"
+    copy.write_bytes(claims[".jsonl"].read_bytes())
+    for extra in (["--out", str(copy)], ["--out", str(tmp_path / "r.csv"), "--rejects", str(copy)],
+                  ["--out", str(tmp_path / "r.csv"), "--rejects", str(tmp_path / "r.csv")]):
+        code, _, stderr = run(["eval", str(SHAOXING), "--claims", str(copy), *extra], capsys)
+        assert code == 2 and "file itself" in stderr, (extra, stderr)
+        assert copy.read_bytes() == claims[".jsonl"].read_bytes()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.jsonl"]
+
+
 def test_streamed_options_need_out(claims, capsys):
     for extra in (["--rejects", "x.csv"], ["--quiet"], ["--batch-size", "5"]):
         code, _, stderr = run(["eval", str(SHAOXING), "--claims", str(claims[".jsonl"]), *extra], capsys)

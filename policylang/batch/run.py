@@ -183,6 +183,10 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
     claims, out = Path(claims), Path(out)
     file_format(out, "--out")
     rejects = Path(rejects) if rejects is not None else default_rejects(out)
+    for path, what in ((out, "--out"), (rejects, "--rejects")):
+        if path.resolve() == claims.resolve() or (what == "--rejects" and path.resolve() == out.resolve()):
+            raise BadFile(str(path), None, f"{what} names the {'claims' if path.resolve() == claims.resolve() else 'results'} "
+                          "file itself", "write the results to a new file")
     reader = open_claims(claims, policy, batch_size)
     engine = engine or engine_for(policy)
     schema = result_schema(policy)
