@@ -64,6 +64,29 @@ def test_persons_straddling_batches_match_one_whole_batch(claims, expected, tmp_
     assert capped, "no person reached the 1200 元 cap: the claims do not test carrying the year across batches"
 
 
+def test_the_scalar_engine_is_fed_person_whole_pieces(claims, expected, tmp_path, monkeypatch):
+    """The scalar engine gets batches cut into small pieces (memory); a cut never splits a person."""
+    from policylang.batch import run as run_module
+
+    seen = []
+    monkeypatch.setattr(run_module, "SCALAR_PIECE", 7)
+    real = run_module.pieces
+
+    def spy(*args):
+        for part, rows in real(*args):
+            seen.append(part.column("psn_no").to_pylist())
+            yield part, rows
+
+    monkeypatch.setattr(run_module, "pieces", spy)
+    out = tmp_path / "r.csv"
+    evaluate_file(policy(), claims[".parquet"], out, batch_size=100)
+    assert rows_of(out) == expected
+    assert len(seen) > 240 / 20
+    firsts = [p[0] for p in seen[1:]]
+    lasts = [p[-1] for p in seen[:-1]]
+    assert all(a != b for a, b in zip(lasts, firsts))  # no person on both sides of a cut
+
+
 def test_the_cli_writes_results_and_a_summary(claims, expected, tmp_path, capsys):
     out = tmp_path / "r.csv"
     code, stdout, stderr = run(["eval", str(SHAOXING), "--claims", str(claims[".csv"]), "--out", str(out),

@@ -29,6 +29,9 @@ from policylang.batch.writers import RejectWriter, ResultWriter
 from policylang.platform import is_fund, sources
 
 BATCH_SIZE = 100_000
+# The scalar engine holds tens of KB per claim while it works (Python objects per field, state and result):
+# it is given person-whole pieces of about this many rows, so a 100k batch stays well under 1 GB.
+SCALAR_PIECE = 5_000
 SORT_HINT = ("a person's claims must be next to each other in the file; sort it by the person column first, "
              "e.g. duckdb -c \"SET memory_limit='1GB'; COPY (SELECT * FROM 'claims.parquet' ORDER BY psn_no) "
              "TO 'sorted.parquet'\"")
@@ -166,6 +169,29 @@ class Driver:
                       SORT_HINT)
 
 
+def pieces(policy: ir.Policy, table: pa.Table, rows: np.ndarray, size: int | None):
+    """The table in slices of about `size` rows, each person whole (a cut only where the person changes)."""
+    if size is None or len(table) <= size:
+        yield table, rows
+        return
+    persons = _person_column(policy, table)
+    if persons is None:
+        change = np.ones(len(table), dtype=bool)
+    else:
+        codes = persons.combine_chunks().dictionary_encode()
+        index = np.where(codes.indices.is_null().to_numpy(zero_copy_only=False), -1,
+                         codes.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
+        change = np.ones(len(table), dtype=bool)
+        change[1:] = (index[1:] != index[:-1]) | (index[1:] < 0)
+    starts = np.nonzero(change)[0]
+    at = 0
+    while at < len(table):
+        nxt = starts[np.searchsorted(starts, at + size)] if at + size < len(table) and \
+            np.searchsorted(starts, at + size) < len(starts) else len(table)
+        yield table.slice(at, nxt - at), rows[at:nxt]
+        at = nxt
+
+
 def fund_columns(policy: ir.Policy) -> dict[str, str]:
     """setlinfo fund name -> the policy name it comes from, in settlement order (a stage chain's stages)."""
     funds = {s.platform: s.name for s in sources(policy) if is_fund(s.platform)}
@@ -199,7 +225,13 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
     try:
         refused = RejectWriter(rejects)
 
+        piece = SCALAR_PIECE if engine.name == "scalar" else None
+
         def evaluate(table: pa.Table, rows: np.ndarray) -> None:
+            for part, part_rows in pieces(policy, table, rows, piece):
+                evaluate_piece(part, part_rows)
+
+        def evaluate_piece(table: pa.Table, rows: np.ndarray) -> None:
             done = engine.evaluate(table, rows)
             bad = {r.row for r in done.rejects}
             if len(done.results) + len(bad) != len(table):
