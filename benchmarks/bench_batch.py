@@ -174,9 +174,10 @@ def main(argv=None) -> None:
             paid = exact >= 0
             differs_fen = int((np.abs(of_fen[paid] - exact[paid]) >= 1).sum() + ((of_fen >= 0) != paid).sum())
             rows.append(("openfisca_shaoxing.py (OpenFisca, float32)", of_s / n * 1e6))
-        print(f"\n{'':52} {'µs/claim':>10} {'s total':>9}")
+        width = max(len(name) for name, _ in rows)
+        print(f"\n{'':{width}} {'µs/claim':>10} {'s total':>9}")
         for name, us in rows:
-            print(f"{name:52} {us:>10.3f} {us * n / 1e6:>9.3f}")
+            print(f"{name:{width}} {us:>10.3f} {us * n / 1e6:>9.3f}")
         print()
         vs_scalar = scalar_us / engine_us
         vs_numpy = engine_us / (numpy_s / n * 1e6)

@@ -152,13 +152,17 @@ class CsvReader(Reader):
 
     def _batch(self, table: pa.Table, counter: int) -> tuple[int, Batch]:
         """Number the good rows, skipping the record numbers of rows refused for their cell count."""
-        rows = np.empty(len(table), dtype=np.int64)
-        for i in range(len(table)):
-            counter += 1
-            while self.skipped and self.skipped[0] <= counter:
-                if self.skipped.pop(0) == counter:
-                    counter += 1
-            rows[i] = counter
+        if not self.skipped:
+            rows = np.arange(counter + 1, counter + len(table) + 1, dtype=np.int64)
+            counter += len(table)
+        else:
+            rows = np.empty(len(table), dtype=np.int64)
+            for i in range(len(table)):
+                counter += 1
+                while self.skipped and self.skipped[0] <= counter:
+                    if self.skipped.pop(0) == counter:
+                        counter += 1
+                rows[i] = counter
         refused, self.refused = self.refused, []
         for r in refused:
             if r.row == 0:  # the parser did not say where: the record after the last numbered one
