@@ -22,6 +22,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -109,12 +110,33 @@ def big_run(n: int, folder: Path, batch_size: int) -> tuple[float, float, float,
                "--out", str(out), "--quiet", "--batch-size", str(batch_size)]
     started = time.perf_counter()
     child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    peak = [0]
+    watcher = threading.Thread(target=_watch_peak, args=(child.pid, peak), daemon=True)
+    watcher.start()
     stderr = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    watcher.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"FAIL: policylang eval exited {os.waitstatus_to_exitcode(status)}\n{stderr}")
-    return synth_s, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr.strip()
+    return synth_s, wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, stderr.strip()
+
+
+def _watch_peak(pid: int, peak: list) -> None:
+    """The child's VmHWM (peak RSS of its own program, in KB), read until it exits. wait4's ru_maxrss is not
+    used: on Linux it counts the RSS of the forked copy of this process before exec, which is this script's."""
+    status = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak[0] = max(peak[0], int(line.split()[1]))
+        if "State:\tZ" in text:
+            return
+        time.sleep(0.05)
 
 
 def verdict(ok: bool) -> str:
