@@ -34,7 +34,7 @@ from policylang.domains import domain
 from policylang.evaluators import evaluator
 
 CHUNK = 500_000  # rows generated and written at a time
-POOL = 4096  # profiles kept
+POOL = 4096  # profiles kept for a large file; a small one needs fewer (and draws them faster): n // 8, ≥ 512
 IN_SCOPE_SHARE = 0.85
 CLAIMS_PER_PERSON = 4.0  # mean of the Poisson part: a person has 1 + Poisson(4) claims
 SPAN_DAYS = 540  # service dates run from 60 days before the policy's first day over about a year and a half
@@ -78,8 +78,8 @@ def read_inputs(policy: ir.Policy) -> list[str]:
 class Profiles:
     """The pool of valid profiles, each known to be in scope or not."""
 
-    def __init__(self, policy: ir.Policy, inputs: list[str], rng: np.random.Generator):
-        self.policy, self.rng = policy, rng
+    def __init__(self, policy: ir.Policy, inputs: list[str], rng: np.random.Generator, size: int = POOL):
+        self.policy, self.rng, self.size = policy, rng, size
         self.fields = [n for n in inputs if self._is_profile(policy.inputs[n])]
         self.money = [n for n in inputs if policy.inputs[n].type == ir.MONEY]
         self.reader = ClaimReader(policy)
@@ -140,7 +140,7 @@ class Profiles:
         members_left = sum(len(self.policy.enums[inputs[n].type.enum].members)
                            for n in self.fields if inputs[n].type.name == "enum")
         tries = 0
-        while len(self.rows) < POOL and tries < POOL * 6:
+        while len(self.rows) < self.size and tries < self.size * 6:
             tries += 1
             if seeds and tries % 3:  # an example with one or two fields drawn afresh: mostly in scope
                 profile = dict(seeds[int(self.rng.integers(len(seeds)))])
@@ -185,7 +185,7 @@ def synthesize(policy: ir.Policy, n: int, seed: int, out: Path, chunk: int = CHU
     file_format(out, "--out")
     rng = np.random.default_rng(seed)
     inputs = read_inputs(policy)
-    profiles = Profiles(policy, inputs, rng)
+    profiles = Profiles(policy, inputs, rng, min(POOL, max(512, n // 8)))
     if not profiles.rows:
         raise ValueError("no claim the policy accepts could be drawn")
     table = _profile_table(policy, profiles)
