@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -98,6 +99,15 @@ def test_the_cli_writes_results_and_a_summary(claims, expected, tmp_path, capsys
     assert "\r" not in stderr  # no progress bar when stderr is not a terminal
     assert rows_of(out) == expected
     assert (tmp_path / "r.csv.rejects.csv").read_text(encoding="utf-8").splitlines() == ["row,field,reason,hint"]
+
+
+@pytest.mark.parametrize("source", FORMATS)
+def test_the_progress_bar_counts_rows_when_asked(source, claims, tmp_path, capsys):
+    evaluate_file(policy(), claims[source], tmp_path / "r.csv", batch_size=60, progress=True)
+    err = capsys.readouterr().err
+    assert "rows/s" in err, err[-500:]
+    # a total (so an ETA): Parquet says how many rows it holds; a text file's is estimated from the bytes read
+    assert ("/240 [" in err) if source == ".parquet" else re.search(r"\d+/\d+ \[", err), err[-500:]
 
 
 def test_fund_totals_are_the_sum_of_the_applicable_claims(claims, expected, tmp_path):

@@ -62,6 +62,14 @@ class Reader:
     def __init__(self, path: Path, policy: ir.Policy, batch_size: int):
         self.path, self.policy, self.batch_size = path, policy, batch_size
         self.name = str(path)
+        self.size = path.stat().st_size
+        self.file = None  # the open file of a text format, whose position says how far the reading is
+
+    def done(self) -> float | None:
+        """The share of the file read so far (for the progress bar's estimate), when the reader can tell."""
+        if self.file is None or self.file.closed or not self.size:
+            return None
+        return min(self.file.tell() / self.size, 1.0)
 
     def batches(self) -> Iterator[Batch]:
         raise NotImplementedError
@@ -71,19 +79,19 @@ class ParquetReader(Reader):
     def __init__(self, path, policy, batch_size):
         super().__init__(path, policy, batch_size)
         try:
-            self.file = pq.ParquetFile(path)
+            self.parquet = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
             raise BadFile(self.name, None, f"not a readable Parquet file ({exc})",
                           "the file may be truncated or not Parquet; write it again") from None
-        schema = self.file.schema_arrow
+        schema = self.parquet.schema_arrow
         check_columns(policy, schema.names, self.name)
         check_types(policy, schema, self.name)
-        self.total = self.file.metadata.num_rows
+        self.total = self.parquet.metadata.num_rows
 
     def batches(self):
         done = 0
         try:
-            for rb in self.file.iter_batches(batch_size=self.batch_size):
+            for rb in self.parquet.iter_batches(batch_size=self.batch_size):
                 table = normalise(pa.Table.from_batches([rb]), self.policy)
                 rows = np.arange(done + 1, done + len(table) + 1, dtype=np.int64)
                 done += len(table)
@@ -124,9 +132,16 @@ class CsvReader(Reader):
 
     def batches(self):
         types = {name: pa.string() for name in self.header}
+        self.file = open(self.path, "rb")
+        try:
+            yield from self._batches(types)
+        finally:
+            self.file.close()
+
+    def _batches(self, types):
         try:
             reader = pacsv.open_csv(
-                self.path,
+                self.file,
                 read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 22),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=self._invalid),
                 convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, null_values=[],
@@ -192,6 +207,7 @@ class JsonlReader(Reader):
     def batches(self):
         records, rows, rejects, rows_in = [], [], [], 0
         with open(self.path, "rb") as f:
+            self.file = f
             for number, raw in enumerate(f, 1):
                 try:
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")

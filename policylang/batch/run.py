@@ -253,6 +253,9 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
             summary.rows_rejected += len({r.row for r in batch.rejects})
             summary.rows_in += batch.rows_in
             driver.feed(batch.table, batch.rows)
+            share = reader.done()
+            if reader.total is None and share:  # rows in a text file are not known ahead: estimate by bytes
+                bar.total = max(int(summary.rows_in / share), summary.rows_in)
             bar.update(batch.rows_in)
         driver.close()
     except BaseException:
