@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -63,6 +64,34 @@ def test_persons_straddling_batches_match_one_whole_batch(claims, expected, tmp_
         assert rows_of(out) == expected, size
     capped = [r for r in expected if r["state.慢病净报销.after"] == "1200.00"]
     assert capped, "no person reached the 1200 元 cap: the claims do not test carrying the year across batches"
+
+
+def test_claims_without_a_person_are_each_their_own_person(claims, tmp_path):
+    """Every third claim without psn_no: nothing carried to or from it, wherever the batches fall."""
+    lines = [json.loads(line) for line in claims[".jsonl"].read_text(encoding="utf-8").splitlines()]
+    for i, record in enumerate(lines):
+        if i % 3 == 0:
+            del record["psn_no"]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    expected = json_path(policy(), mixed)
+    for size in (4, 1000):
+        evaluate_file(policy(), mixed, tmp_path / "r.csv", batch_size=size)
+        assert rows_of(tmp_path / "r.csv") == expected
+
+
+def test_pieces_never_cut_a_person_across_claims_without_one():
+    from policylang.batch.run import pieces
+
+    people = ["a", None, "a", "b", None, None, "b", "b", None, "c", None]
+    table = pa.table({"psn_no": people})
+    cuts = [[p for p in part.column("psn_no").to_pylist()] for part, _ in
+            pieces(policy(), table, np.arange(1, len(people) + 1), 1)]
+    assert sum(cuts, []) == people
+    for part in cuts:  # each person's claims all in one piece
+        for person in ("a", "b", "c"):
+            assert person not in part or part.count(person) == people.count(person)
+    assert len(cuts) >= 4
 
 
 def test_the_scalar_engine_is_fed_person_whole_pieces(claims, expected, tmp_path, monkeypatch):

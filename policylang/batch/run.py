@@ -102,6 +102,16 @@ def _person_column(policy: ir.Policy, table: pa.Table) -> pa.ChunkedArray | None
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
+def _person_index(policy: ir.Policy, table: pa.Table) -> tuple[np.ndarray, pa.Array] | None:
+    """(each row's person as an index into the names, -1 for none; the names), or None without a person column."""
+    persons = _person_column(policy, table)
+    if persons is None:
+        return None
+    codes = persons.combine_chunks().dictionary_encode()
+    index = codes.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return index, codes.dictionary
+
+
 class Driver:
     """Holds back the last person of each batch, checks contiguity, evaluates and writes."""
 
@@ -118,38 +128,39 @@ class Driver:
             self.held = None
         if not len(table):
             return
-        persons = _person_column(self.policy, table)
+        persons = _person_index(self.policy, table)
         if persons is None:
             self.write(table, rows)
             return
-        codes = persons.combine_chunks().dictionary_encode()
-        index = codes.indices.to_numpy(zero_copy_only=False)
-        index = np.where(codes.indices.is_null().to_numpy(zero_copy_only=False), -1, index).astype(np.int64)
-        if index[-1] >= 0:
-            cut = np.nonzero(index != index[-1])[0]
-            cut = cut[-1] + 1 if len(cut) else 0
+        index, names = persons
+        known = np.nonzero(index >= 0)[0]
+        if len(known):  # hold back the last person's run (claims without a person inside it go along)
+            last = index[known[-1]]
+            others = known[index[known] != last]
+            cut = others[-1] + 1 if len(others) else 0
             self.held = (table.slice(cut), rows[cut:])
             table, rows, index = table.slice(0, cut), rows[:cut], index[:cut]
         if len(table):
-            self.check(index, codes.dictionary, rows)
+            self.check(index, names, rows)
             self.write(table, rows)
 
     def close(self) -> None:
         if self.held is not None:
             table, rows = self.held
             self.held = None
-            persons = _person_column(self.policy, table)
-            codes = persons.combine_chunks().dictionary_encode()
-            index = codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-            self.check(index, codes.dictionary, rows)
+            index, names = _person_index(self.policy, table)
+            self.check(index, names, rows)
             self.write(table, rows)
 
     def check(self, index: np.ndarray, names: pa.Array, rows: np.ndarray) -> None:
-        """Each person of this part in one run of rows, and not met in an earlier part."""
-        start = np.ones(len(index), dtype=bool)
-        start[1:] = index[1:] != index[:-1]
-        start &= index >= 0
-        seg = np.nonzero(start)[0]
+        """Each person of this part in one run of rows (claims without a person may sit inside a run: they
+        belong to nobody), and not met in an earlier part."""
+        known = np.nonzero(index >= 0)[0]
+        if not len(known):
+            return
+        start = np.ones(len(known), dtype=bool)
+        start[1:] = index[known[1:]] != index[known[:-1]]
+        seg = known[start]
         who = index[seg]
         unique, first, counts = np.unique(who, return_index=True, return_counts=True)
         if (counts > 1).any():
@@ -174,15 +185,16 @@ def pieces(policy: ir.Policy, table: pa.Table, rows: np.ndarray, size: int | Non
     if size is None or len(table) <= size:
         yield table, rows
         return
-    persons = _person_column(policy, table)
-    if persons is None:
-        change = np.ones(len(table), dtype=bool)
-    else:
-        codes = persons.combine_chunks().dictionary_encode()
-        index = np.where(codes.indices.is_null().to_numpy(zero_copy_only=False), -1,
-                         codes.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
-        change = np.ones(len(table), dtype=bool)
-        change[1:] = (index[1:] != index[:-1]) | (index[1:] < 0)
+    persons = _person_index(policy, table)
+    change = np.ones(len(table), dtype=bool)
+    if persons is not None:  # a cut before row i is allowed unless the persons on both sides of it are one
+        index = persons[0]
+        at_known = np.where(index >= 0, np.arange(len(index)), -1)
+        before = np.maximum.accumulate(at_known)  # the last row with a person at or before i
+        after = np.minimum.accumulate(np.where(index >= 0, np.arange(len(index)), len(index))[::-1])[::-1]
+        person_before = np.where(before >= 0, index[before.clip(0)], -1)
+        person_after = np.where(after < len(index), index[after.clip(0, len(index) - 1)], -2)
+        change[1:] = person_before[:-1] != person_after[1:]
     starts = np.nonzero(change)[0]
     at = 0
     while at < len(table):
