@@ -179,10 +179,10 @@ class CsvReader(Reader):
                         counter += 1
                 rows[i] = counter
         refused, self.refused = self.refused, []
-        for r in refused:
-            if r.row == 0:  # the parser did not say where: the record after the last numbered one
+        for i, r in enumerate(refused):
+            if r.row == 0:  # the parser did not say where: the records after the last numbered one
                 counter += 1
-        refused = [r if r.row else Reject(counter, r.field, r.reason, r.hint) for r in refused]
+                refused[i] = Reject(counter, r.field, r.reason, r.hint)
         return counter, Batch(normalise(table, self.policy), rows, refused, len(table) + len(refused))
 
     def _bad(self, exc, counter: int) -> BadFile:
