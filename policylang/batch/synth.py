@@ -82,6 +82,7 @@ class Profiles:
         self.policy, self.rng, self.size = policy, rng, size
         self.fields = [n for n in inputs if self._is_profile(policy.inputs[n])]
         self.money = [n for n in inputs if policy.inputs[n].type == ir.MONEY]
+        self.others = [n for n in inputs if n not in self.fields and n not in self.money]
         self.reader = ClaimReader(policy)
         self.evaluate = evaluator(policy)
         self.rows: list[dict] = []
@@ -165,9 +166,8 @@ class Profiles:
             record.setdefault(n, "0.00" if n in PARTS else "100.00")
         if "医疗费总额" in record:
             record["医疗费总额"] = "100.00"
-        for n, inp in self.policy.inputs.items():
-            if inp.type == ir.DATE and n in self.policy.inputs and not inp.optional:
-                record.setdefault(n, record[self.policy.service_date])
+        for n in self.others:  # what every row carries beside the profile: dates, the person, ids
+            record.setdefault(n, record[self.policy.service_date] if self.policy.inputs[n].type == ir.DATE else "M1")
         record = {n: ("true" if v is True else "false" if v is False else str(v)) for n, v in record.items()}
         claim, errors = self.reader.read(record, "synth")
         if errors:
