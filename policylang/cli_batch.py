@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from policylang.batch.columns import BadFile
-from policylang.batch.run import BATCH_SIZE, run_file
+from policylang.batch import BATCH_SIZE  # numpy, pyarrow and the batch modules load only when a command runs
 
 _OPTIONS = (
     click.option("--out", "out", type=click.Path(dir_okay=False),
@@ -44,6 +43,8 @@ def eval_streamed(load, policy: str, claim_text, claims_file, explain: bool, bac
     if explain or backend != "compiled":
         raise click.UsageError("--out evaluates with the batch engine: --explain and --backend are for eval "
                                "without --out")
+    from policylang.batch.columns import BadFile
+    from policylang.batch.run import run_file
     from policylang.cli import InputError
 
     ir_policy = load()
@@ -70,6 +71,7 @@ def eval_streamed(load, policy: str, claim_text, claims_file, explain: bool, bac
               help="The directory `extends` and `conforms to` may reach (as for eval).")
 def synth_command(policy, count, seed, out, root):
     """Write N synthetic claims for POLICY: persons with several claims a year, every member, in and out of scope."""
+    from policylang.batch.columns import BadFile
     from policylang.batch.synth import synthesize
     from policylang.cli import InputError, _load
 

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from policylang import ir
+from policylang.batch import BATCH_SIZE
 from policylang.batch.columns import BadFile, input_columns
 from policylang.batch.contract import Engine
 from policylang.batch.engines import engine_for
@@ -28,7 +29,6 @@ from policylang.batch.schema import result_schema
 from policylang.batch.writers import RejectWriter, ResultWriter
 from policylang.platform import is_fund, sources
 
-BATCH_SIZE = 100_000
 # The scalar engine holds tens of KB per claim while it works (Python objects per field, state and result):
 # it is given person-whole pieces of about this many rows, so a 100k batch stays well under 1 GB.
 SCALAR_PIECE = 5_000
