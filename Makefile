@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine and a clean clone (see README.md):
-#   make run    set up, then test, check and evaluate the example policies and build their docs in site/
+#   make run    set up, then test, check and evaluate the example policies (and a synthetic year of 绍兴 claims,
+#               streamed, in build/batch/) and build their docs in site/
 #   make test   set up (and, as root, the Debian packages below), then run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -26,6 +27,9 @@ run: $(STAMP) system-deps
 	$(BIN)/policylang test policies/ --coverage
 	$(BIN)/policylang check policies/
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims examples/shaoxing-claims.jsonl
+	mkdir -p build/batch
+	$(BIN)/policylang synth policies/shaoxing-2024.pol -n 20000 --seed 1 --out build/batch/claims.parquet
+	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims build/batch/claims.parquet --out build/batch/results.parquet
 	$(BIN)/policylang docs policies/ -o site
 
 test: $(STAMP) system-deps
@@ -55,6 +59,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shaoxing.py
+	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
