@@ -16,7 +16,8 @@ import click
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
-from policylang.explain import explain_events
+from policylang.trace import identity, trace
+from policylang.trace import render as narrative
 from policylang.pipeline import load_policy, policy_files
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 70
@@ -113,15 +114,19 @@ def cli():
 @click.option("--claim", "claim_text", help="One claim as a JSON object.")
 @click.option("--claims", "claims_file", type=click.Path(dir_okay=False),
               help="A file of claims: .json (object or array), .jsonl or .csv.")
-@click.option("--explain", is_flag=True, help="Add the trace: rules, table rows, versions and clauses that fired.")
+@click.option("--explain", is_flag=True, help="Add the trace (policylang.trace/1, docs/trace.md): rules, table rows, "
+                                               "bands, versions and clauses that fired.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="compiled", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "text"]), default="json", show_default=True,
+              help="text: with --explain, the zh-CN narrative of each claim's trace.")
 @ASSUME
 @ROOT
 def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root):
     """Evaluate claims against POLICY and print every output as JSON."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
+    if fmt == "text" and not explain:
+        raise click.UsageError("--format text is the narrative of --explain: add --explain")
     ir_policy = _load(policy, assume, root)
     if claim_text:
         records, errors = parse_json_document(claim_text, "--claim")
@@ -138,13 +143,16 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume,
         lines = "\n".join(f"error: {e}" for e in errors)
         raise InputError(f"{lines}\n\n{len(errors)} claim error(s); no claim was evaluated")
     results = []
+    ident = identity(ir_policy, _assumptions(assume)) if explain else None
     for item in run_claims(ir_policy, claims, backend, explain):
         record = result_record(ir_policy, item.claim, item.state_before, item.outcome, item.year,
                                (item.totals_before, item.totals_after))
         if explain:
-            record["explain"] = explain_events(ir_policy, item.trace)
+            record["explain"] = trace(ir_policy, ident, item, record)
         results.append(record)
-    if fmt == "jsonl":
+    if fmt == "text":
+        click.echo("\n".join(narrative(r["explain"]) for r in results), nl=False)
+    elif fmt == "jsonl":
         for record in results:
             click.echo(json.dumps(record, ensure_ascii=False))
     else:
