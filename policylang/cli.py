@@ -310,6 +310,11 @@ def compile_command(policy, root):
     click.echo(generate_source(_load(policy, root=root)), nl=False)
 
 
+from policylang.cli_serve import serve_command  # noqa: E402 - the command lives in its own module
+
+cli.add_command(serve_command)
+
+
 def main(argv=None):
     """Entry point: no traceback ever reaches the user unless POLICYLANG_DEBUG is set."""
     try:
