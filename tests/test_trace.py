@@ -8,13 +8,18 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from policylang.claims import Claim, result_record
 from policylang.cli import main
+from policylang.evaluators import run_claims
 from policylang.pipeline import load_policy, policy_files
-from policylang.trace import identity, render
+from policylang.trace import identity, render, trace
 from policylang.trace.examples import example_traces
 from policylang.trace.identity import content_hash, source_files
 from policylang.trace.schema import problems, schema
+from strategies import person_year, states
 
 ROOT = Path(__file__).resolve().parent.parent
 NARRATIVES = ROOT / "tests" / "narrative"
@@ -119,3 +124,36 @@ def test_content_hash_follows_every_file_of_the_policy(tmp_path):
     assert content_hash(policy, {"x": "1"}) != before
     (tmp_path / "zhoushan-2023-baseline.pol").write_text(base + "\n", encoding="utf-8")
     assert content_hash(policy) != before, "an edit of the base changes the reform's hash"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
+          database=None)
+@given(data=st.data())
+@pytest.mark.parametrize("path", POLICIES, ids=[p.name for p in POLICIES])
+def test_random_years_give_valid_traces_and_narratives(path, data):
+    """Any year of claims the edge accepts (seeded states known or unknown, out of scope, not applicable)
+    gives a trace the schema accepts and a narrative; the formula of a rule ends in the rule's value."""
+    policy = _loaded(path)
+    raw = data.draw(person_year(policy))
+    seed = data.draw(states(policy, counted=False))
+    batch = [Claim(f"#{i}", c, seed if i == 0 else {}, {}) for i, c in enumerate(raw)]
+    ident = identity(policy)
+    for item in run_claims(policy, batch, explain=True):
+        record = result_record(policy, item.claim, item.state_before, item.outcome, item.year,
+                               (item.totals_before, item.totals_after))
+        doc = trace(policy, ident, item, record)
+        assert problems(doc) == []
+        text = render(doc)
+        assert text.endswith("。\n")
+        for step in doc["steps"]:
+            if step.get("formula"):
+                assert f"{step['rule']} {step['formula']} = " in text
+
+
+_LOADED: dict = {}
+
+
+def _loaded(path):
+    if path not in _LOADED:
+        _LOADED[path] = load_policy(path)
+    return _LOADED[path]

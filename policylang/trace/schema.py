@@ -14,7 +14,12 @@ def schema() -> dict:
 def problems(document) -> list[str]:
     """Every way `document` departs from the schema ([] when it is a valid trace). Needs jsonschema (the
     `test` and `serve` extras); the engine itself never validates what it wrote."""
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in _validator().iter_errors(document)]
+
+
+@lru_cache(maxsize=1)
+def _validator():
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator.iter_errors(document)]
+    return jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+
