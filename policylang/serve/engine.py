@@ -73,7 +73,7 @@ def read_request(entry: Entry, body) -> tuple[list, bool, bool]:
             errors.append(ClaimError("body", "claims", "is empty", "send at least one claim"))
         else:
             records = [(f"body.claims[{i}]", r) for i, r in enumerate(body["claims"], 1)]
-    reader = ClaimReader(entry.policy)
+    reader = entry.reader or ClaimReader(entry.policy)
     claims = []
     for position, record in records:
         claim, claim_errors = reader.read(record, position)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from policylang import ir
 from policylang.backends.python import compile_policy
+from policylang.claims import ClaimReader
 from policylang.diagnostics import DiagnosticError, render_all
 from policylang.pipeline import load_policy, policy_files
 from policylang.trace import Identity, identity
@@ -41,6 +42,7 @@ class Entry:
     identity: Identity
     stamps: dict  # file -> (mtime_ns, size) of what this version was loaded from
     loaded_at: float
+    reader: ClaimReader | None = None  # the claim edge for this version, made once
     problem: str | None = None
     problem_at: float | None = None
     problem_stamps: dict = field(default_factory=dict)  # the broken files' stamps, to not reload them again
@@ -62,7 +64,7 @@ def load_entry(policy_id: str, path: str, assume: dict | None = None) -> Entry:
     policy = load_policy(path, assume or None)
     compiled = compile_policy(policy)
     return Entry(policy_id, path, policy, compiled, identity(policy, assume, policy_id),
-                 _stamps(source_files(policy)), time.time())
+                 _stamps(source_files(policy)), time.time(), ClaimReader(policy))
 
 
 class Registry:
