@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -404,3 +406,48 @@ def test_reload_swaps_a_good_edit_and_keeps_serving_through_a_broken_one(tmp_pat
         assert pay() == "700.00"
     finally:
         s.stop()
+
+
+# ---- docs/serve.md -------------------------------------------------------------------------------
+def doc_examples() -> list:
+    """Each ```text block of docs/serve.md that starts with `$ curl`: (command, shown output)."""
+    text = (ROOT / "docs" / "serve.md").read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        lines = block.rstrip("\n").splitlines()
+        if lines and lines[0].startswith("$ curl "):
+            out.append((lines[0][2:], lines[1:]))
+    return out
+
+
+def shown_matches(shown, real) -> bool:
+    """The docs abridge: a string ending in … matches by its beginning, a list ending in … shows some of the
+    items (in order), and an object some of the keys; everything shown must be what the service answers."""
+    if isinstance(shown, str) and shown.endswith("…"):
+        return isinstance(real, str) and real.startswith(shown[:-1])
+    if isinstance(shown, dict):
+        return isinstance(real, dict) and all(k in real and shown_matches(v, real[k]) for k, v in shown.items())
+    if isinstance(shown, list):
+        if shown and shown[-1] == "…":
+            rest = iter(real if isinstance(real, list) else ())
+            return isinstance(real, list) and all(any(shown_matches(item, r) for r in rest) for item in shown[:-1])
+        return isinstance(real, list) and len(real) == len(shown) and all(map(shown_matches, shown, real))
+    return shown == real
+
+
+@pytest.mark.parametrize("example", range(len(doc_examples())))
+def test_docs_serve_examples_are_what_the_service_answers(server, example):
+    command, shown = doc_examples()[example]
+    words = shlex.split(command)
+    assert words[0] == "curl"
+    method = words[words.index("-X") + 1] if "-X" in words else "GET"
+    data = words[words.index("-d") + 1].encode("utf-8") if "-d" in words else None
+    url = next(w for w in words if w.startswith("http://127.0.0.1:8000/")).replace("http://127.0.0.1:8000", server.url)
+    status = 200
+    if "-w" in words:
+        assert shown[-1].startswith("HTTP "), command
+        status = int(shown.pop()[5:])
+    r = server.client.request(method, url, content=data)
+    assert r.status_code == status, (command, r.text)
+    doc = re.sub(r'([,\[]\s*)…(\s*\])', r'\1"…"\2', "\n".join(shown))
+    assert shown_matches(json.loads(doc), r.json()), f"docs/serve.md shows for `{command}`:\n{doc}\nthe service answers:\n{r.text}"
