@@ -280,6 +280,8 @@ def test_unknown_policy_and_endpoint_are_404(server):
 def test_a_request_id_given_is_kept(server):
     r = server.client.get("/healthz", headers={"x-request-id": "his-42"})
     assert r.headers["x-request-id"] == "his-42"
+    forged = server.client.get("/healthz", headers={"x-request-id": "x\tERROR fake log line"})
+    assert forged.headers["x-request-id"] != "x\tERROR fake log line", "only a plain token goes into the log"
 
 
 def test_internal_error_is_500_with_the_logged_request_id(monkeypatch, caplog):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import threading
 import uuid
 
@@ -37,13 +38,22 @@ class JSON(JSONResponse):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def request_id(request: Request) -> str:
+    """The caller's X-Request-ID when it is a plain token (it goes into the log and a header), else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+
+
 def create_app(registry: Registry, max_body: int = MAX_BODY, reload: bool = False, interval: float = 0.5) -> Starlette:
     def handled(endpoint):
         """Every answer carries X-Request-ID; a bad request is its 4xx with reasons; anything else is a 500
         whose id is in the log line with the traceback and in the response, never the traceback itself."""
         @functools.wraps(endpoint)
         async def wrapper(request: Request) -> Response:
-            rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+            rid = request_id(request)
             try:
                 response = await endpoint(request)
             except BadRequest as exc:
@@ -118,7 +128,7 @@ def create_app(registry: Registry, max_body: int = MAX_BODY, reload: bool = Fals
         return JSON(openapi.document(registry, entry_of(request).id))
 
     async def http_error(request, exc: HTTPException):
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        rid = request_id(request)
         text = {404: f"no such endpoint: {request.method} {request.url.path}",
                 405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, exc.detail)
         return JSON({"error": text, "request_id": rid}, status_code=exc.status_code,
