@@ -453,3 +453,13 @@ def test_docs_serve_examples_are_what_the_service_answers(server, example):
     assert r.status_code == status, (command, r.text)
     doc = re.sub(r'([,\[]\s*)…(\s*\])', r'\1"…"\2', "\n".join(shown))
     assert shown_matches(json.loads(doc), r.json()), f"docs/serve.md shows for `{command}`:\n{doc}\nthe service answers:\n{r.text}"
+
+
+def test_the_load_test_runs_against_the_service(server):
+    """benchmarks/bench_serve.py, briefly, against this server: every answer checked, zero errors."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--url", server.url,
+                           "--requests", "200", "--clients", "4", "--explain-every", "3"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "answered 200 in" in done.stdout and "errors: 0" in done.stdout

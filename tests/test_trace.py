@@ -126,7 +126,7 @@ def test_content_hash_follows_every_file_of_the_policy(tmp_path):
     assert content_hash(policy) != before, "an edit of the base changes the reform's hash"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
           database=None)
 @given(data=st.data())
 @pytest.mark.parametrize("path", POLICIES, ids=[p.name for p in POLICIES])
