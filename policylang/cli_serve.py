@@ -18,7 +18,7 @@ from policylang.serve.app import MAX_BODY
 @click.option("--max-body", type=click.IntRange(min=1024), default=MAX_BODY, show_default=True,
               help="Largest request body in bytes; a larger one is answered 413.")
 @click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
-              help="Override a named assumption in every policy that declares it (repeatable).")
+              help="Override a named assumption, as for eval: every policy served must declare it (repeatable).")
 def serve_command(paths, host, port, reload, max_body, assume):
     """Serve the policies in PATHS (default: policies/) over HTTP: evaluate, explain, describe, OpenAPI."""
     import uvicorn

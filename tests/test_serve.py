@@ -463,3 +463,19 @@ def test_the_load_test_runs_against_the_service(server):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "answered 200 in" in done.stdout and "errors: 0" in done.stdout
+
+
+def test_a_policy_with_errors_or_two_with_one_id_stop_the_start(tmp_path):
+    """Before anything listens: exit 2 with the errors as check prints them (in-process: it never reaches uvicorn)."""
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    broken = tmp_path / "broken.pol"
+    broken.write_text((ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8") + "\nrule 坏 = 1元 +\n",
+                      encoding="utf-8")
+    code, _, err = run_cli("serve", str(broken), "--port", "1")
+    assert code == 2 and "error" in err and "broken.pol" in err
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.pol").write_text((ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8"),
+                                               encoding="utf-8")
+    code, _, err = run_cli("serve", str(tmp_path / "a"), str(tmp_path / "b"), "--port", "1")
+    assert code == 2 and "would both be `x`" in err
