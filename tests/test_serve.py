@@ -479,3 +479,41 @@ def test_a_policy_with_errors_or_two_with_one_id_stop_the_start(tmp_path):
                                                encoding="utf-8")
     code, _, err = run_cli("serve", str(tmp_path / "a"), str(tmp_path / "b"), "--port", "1")
     assert code == 2 and "would both be `x`" in err
+
+
+def test_refresh_reports_each_broken_edit_once_and_follows_the_files(tmp_path):
+    """The watcher's pass, in-process: a broken edit is reported once, not every half second; a file put back
+    as it was clears the report; a new file that does not load is reported once; a deleted one is reported."""
+    from policylang.serve.registry import Registry
+
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    shutil.copytree(ROOT / "guidelines", tmp_path / "guidelines")
+    work = tmp_path / "policies"
+    work.mkdir()
+    source = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    pol = work / "shaoxing-2024.pol"
+    pol.write_text(source, encoding="utf-8")
+    registry = Registry([work])
+    serving = registry.get("shaoxing-2024")
+    stamp = os.stat(pol).st_mtime_ns
+    assert registry.refresh() == []
+
+    pol.write_text(source + "\nrule 坏 = 1元 +\n", encoding="utf-8")
+    os.utime(pol, ns=(stamp + 10**9, stamp + 10**9))
+    said = registry.refresh()
+    assert len(said) == 1 and "has errors; still serving" in said[0]
+    assert registry.get("shaoxing-2024") is serving and serving.problem
+    assert registry.refresh() == [], "the same broken edit is not reported again"
+
+    pol.write_text(source, encoding="utf-8")
+    os.utime(pol, ns=(stamp, stamp))
+    assert registry.refresh() == [f"policy shaoxing-2024: {pol} is back to the version serving"]
+    assert serving.problem is None
+
+    (work / "new.pol").write_text("policy 坏 {\n", encoding="utf-8")
+    assert len(registry.refresh()) == 1 and registry.refresh() == []
+    assert registry.get("new") is None
+
+    pol.unlink()
+    said = registry.refresh()
+    assert len(said) == 1 and "is gone" in said[0] and registry.get("shaoxing-2024") is serving

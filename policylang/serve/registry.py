@@ -72,7 +72,7 @@ class Registry:
         self.paths = [str(p) for p in paths]
         self.assume = dict(assume or {})
         self.entries: dict[str, Entry] = {}
-        self.lock = threading.Lock()
+        self.unservable: dict = {}  # path -> stamps of a new file that did not load (reported once per edit)
         problems = []
         for policy_id, path in self._files().items():
             try:
@@ -109,13 +109,22 @@ class Registry:
             old = self.entries.get(policy_id)
             if old is not None:
                 now = _stamps(old.stamps)
-                if now == old.stamps or (old.problem is not None and now == old.problem_stamps):
+                if now == old.stamps:
+                    if old.problem is not None:  # the files are back to the version serving
+                        old.problem = old.problem_at = None
+                        old.problem_stamps = {}
+                        said.append(f"policy {policy_id}: {path} is back to the version serving")
                     continue
+                if old.problem is not None and now == old.problem_stamps:
+                    continue
+            elif self.unservable.get(path) == _stamps([path]):
+                continue
             try:
                 new = load_entry(policy_id, path, self.assume)
             except DiagnosticError as exc:
                 text = render_all(exc.diagnostics)
                 if old is None:
+                    self.unservable[path] = _stamps([path])
                     said.append(f"policy {policy_id} ({path}) not served: it has errors\n{text}")
                     continue
                 old.problem, old.problem_at, old.problem_stamps = text, time.time(), _stamps(old.stamps)
@@ -128,8 +137,8 @@ class Registry:
                 said.append(f"policy {policy_id}: reloading {path} failed ({type(exc).__name__}: {exc}); "
                             "still serving the last good version")
                 continue
-            with self.lock:
-                self.entries[policy_id] = new
+            self.entries = {**self.entries, policy_id: new}  # a new dict: a request iterating the old one is unaffected
+            self.unservable.pop(path, None)
             said.append(f"policy {policy_id}: {'reloaded' if old else 'added'} {path} "
                         f"({new.identity.content_hash[:19]}…)")
         for policy_id, old in self.entries.items():
