@@ -59,7 +59,7 @@ def create_app(registry: Registry, max_body: int = MAX_BODY, reload: bool = Fals
             except BadRequest as exc:
                 response = JSON({**exc.as_json(), "request_id": rid}, status_code=exc.status)
             except Exception:  # noqa: BLE001 - the last line of defence: logged, never shown
-                log.exception("internal error, request %s %s %s", rid, request.method, request.url.path)
+                log.exception("internal error, request %s %s %r", rid, request.method, request.url.path)
                 response = JSON({"error": "internal error: this is a bug in policylang; the log has its details",
                                  "request_id": rid}, status_code=500)
             response.headers["x-request-id"] = rid
