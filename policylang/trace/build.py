@@ -8,6 +8,7 @@ stores (outputs, setlinfo, year-to-date before and after). The narrative is rend
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from policylang import __version__, ir
 from policylang.claims import format_state, format_totals, format_typed
@@ -41,8 +42,6 @@ class Identity:
 
 def identity(policy: ir.Policy, assume: dict | None = None, policy_id: str | None = None) -> Identity:
     """The policy's identity; `policy_id` defaults to the file's stem (`shaoxing-2024`), as the service names it."""
-    from pathlib import Path
-
     valid = policy.meta.in_force
     return Identity(policy_id or Path(policy.file).stem, policy.meta.title, policy.meta.document,
                     {"start": valid.start.isoformat() if valid.start else None,
