@@ -302,6 +302,11 @@ def compile_command(policy, root):
     click.echo(generate_source(_load(policy, root=root)), nl=False)
 
 
+from policylang.cli_lsp import lsp_command  # noqa: E402 - policylang lsp, in its own module
+
+cli.add_command(lsp_command)
+
+
 def main(argv=None):
     """Entry point: no traceback ever reaches the user unless POLICYLANG_DEBUG is set."""
     try:

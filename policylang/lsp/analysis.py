@@ -1,0 +1,87 @@
+"""One open document, through the same front end as every command: its diagnostics, its AST and the
+ASTs of the files its `extends` / `conforms to` chain reads (from disk), its IR when it loads, and the
+index of its names.
+
+A document with errors keeps the last analysis that loaded (`Workspace.last_good`), so hover,
+completion and symbols keep working while the author types through a broken line.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policylang import ir
+from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH, Diagnostic, DiagnosticError
+from policylang.lsp.index import Index, build
+from policylang.lsp.text import Text
+from policylang.pipeline import load_text, prelude
+from policylang.syntax import ast
+from policylang.syntax.parser import parse_file, parse_text
+
+
+@dataclass
+class Analysis:
+    path: str  # the file name the Spans of this document carry
+    text: Text
+    diagnostics: list = field(default_factory=list)  # Diagnostic, errors and warnings, any file of the chain
+    module: ast.Module | None = None  # None: a syntax error
+    policy: ir.Policy | None = None  # None: the document does not load (or is a guideline)
+    texts: dict = field(default_factory=dict)  # file name -> Text, every file of the chain and the prelude
+    index: Index | None = None
+
+    @property
+    def loads(self) -> bool:
+        return self.policy is not None
+
+
+def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
+    text = Text(source, encoding)
+    result = Analysis(path, text)
+    try:
+        result.module = parse_text(source, path)
+    except DiagnosticError as exc:
+        result.diagnostics = list(exc.diagnostics)
+        return result
+    files = [(PRELUDE_NAME, Text(PRELUDE_PATH.read_text(encoding="utf-8"), encoding), prelude())]
+    files.extend(_chain(result.module, encoding))
+    files.append((path, text, result.module))
+    result.texts = {file: t for file, t, _ in files}
+    if not _is_guideline(result.module):
+        try:
+            result.policy = load_text(source, path)
+            result.diagnostics = list(result.policy.warnings)
+        except DiagnosticError as exc:
+            result.diagnostics = list(exc.diagnostics)
+    result.index = build(files, result.policy)
+    return result
+
+
+def _is_guideline(module: ast.Module) -> bool:
+    return any(isinstance(d, ast.PolicyHeader) and d.kind == "guideline" for d in module.decls)
+
+
+def _chain(module: ast.Module, encoding: str, seen: frozenset = frozenset()) -> list:
+    """(file, Text, module) of every file `extends` and `conforms to` reach, bases before the files
+    that extend them; files that cannot be read or parsed are left out (the front end reports them)."""
+    header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
+    if header is None:
+        return []
+    written = ([header.extends[0]] if header.extends else []) + [path for path, _ in header.conforms]
+    out = []
+    for path in written:
+        file = os.path.normpath(Path(module.file).parent / path)
+        if file in seen or file == module.file:
+            continue
+        try:
+            base = parse_file(file)
+            source = Path(file).read_text(encoding="utf-8-sig")
+        except (DiagnosticError, OSError, UnicodeDecodeError):
+            continue
+        out.extend(_chain(base, encoding, seen | {file, module.file}))
+        out.append((file, Text(source, encoding), base))
+    return out
+
+
+def diagnostic_file(diag: Diagnostic) -> str:
+    return diag.span.file

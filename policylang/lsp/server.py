@@ -1,0 +1,346 @@
+"""The pygls wiring: LSP messages in, the analysis and features of this package out.
+
+Every request sees the document's current text: an analysis is cached by the text it was made from and
+made again when the text changed (didChange only schedules one, 0.2 s after the author stops typing,
+to publish diagnostics). Positions are converted with the encoding agreed at `initialize` (UTF-16
+unless the client offers another), line by line, at "\\n" as the lexer counts lines.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+from importlib.metadata import PackageNotFoundError, version
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH
+from policylang.lsp import completion, hover, lenses, symbols
+from policylang.lsp.analysis import Analysis, analyse
+from policylang.lsp.text import Text
+
+DEBOUNCE = 0.2
+_SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
+_COMPLETION_KIND = {"keyword": types.CompletionItemKind.Keyword, "input": types.CompletionItemKind.Variable,
+                    "rule": types.CompletionItemKind.Function, "output": types.CompletionItemKind.Function,
+                    "assumption": types.CompletionItemKind.Constant, "table": types.CompletionItemKind.Struct,
+                    "brackets": types.CompletionItemKind.Struct, "accumulator": types.CompletionItemKind.Variable,
+                    "member": types.CompletionItemKind.EnumMember, "type": types.CompletionItemKind.Class}
+_SYMBOL_KIND = {"policy": types.SymbolKind.Namespace, "guideline": types.SymbolKind.Namespace,
+                "enum": types.SymbolKind.Enum, "member": types.SymbolKind.EnumMember,
+                "input": types.SymbolKind.Variable, "rule": types.SymbolKind.Function,
+                "output": types.SymbolKind.Function, "assumption": types.SymbolKind.Constant,
+                "table": types.SymbolKind.Struct, "row": types.SymbolKind.Field, "brackets": types.SymbolKind.Array,
+                "band": types.SymbolKind.Field, "accumulator": types.SymbolKind.Variable,
+                "fact": types.SymbolKind.Constant, "amend": types.SymbolKind.Operator,
+                "property": types.SymbolKind.Boolean, "example": types.SymbolKind.Event}
+
+
+def _version() -> str:
+    try:
+        return version("policylang")
+    except PackageNotFoundError:
+        return "0"
+
+
+class PolicyServer(LanguageServer):
+    def __init__(self):
+        super().__init__("policylang", _version())
+        self.analyses: dict[str, tuple[str, Analysis]] = {}  # uri -> (text, analysis of that text)
+        self.good: dict[str, Analysis] = {}  # uri -> the last analysis that loaded
+        self.published: dict[str, set] = {}  # uri -> the uris its diagnostics went to
+        self.verdicts: dict[str, tuple[str, dict]] = {}  # uri -> (digest of the text checked, verdicts)
+        self.running: dict[str, str] = {}  # uri -> digest of the text being checked
+        self.pending: dict[str, int] = {}  # uri -> number of the last change (debounce)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    # ---- documents ----
+    @property
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or "utf-16")
+
+    def path(self, uri: str) -> str:
+        return to_fs_path(uri) or uri
+
+    def analysis(self, uri: str) -> Analysis:
+        source = self.workspace.get_text_document(uri).source
+        cached = self.analyses.get(uri)
+        if cached is None or cached[0] != source:
+            result = analyse(source, self.path(uri), self.encoding)
+            self.analyses[uri] = (source, result)
+            if result.loads:
+                self.good[uri] = result
+            return result
+        return cached[1]
+
+    def publish(self, uri: str) -> None:
+        result = self.analysis(uri)
+        by_uri: dict[str, list] = {uri: []}
+        for diag in result.diagnostics:
+            file = diag.span.file
+            target = uri if file == result.path else from_fs_path(str(PRELUDE_PATH) if file == PRELUDE_NAME else file)
+            text = result.texts.get(file) or (result.text if target == uri else _read(file, self.encoding))
+            by_uri.setdefault(target, []).append(_diagnostic(diag, text))
+        for stale in self.published.get(uri, set()) - set(by_uri):
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
+        for target, diags in by_uri.items():
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=target, diagnostics=diags))
+        self.published[uri] = set(by_uri)
+
+    # ---- background checks ----
+    def start_check(self, uri: str) -> None:
+        source = self.workspace.get_text_document(uri).source
+        digest = lenses.digest(source)
+        if self.running.get(uri) == digest or self.verdicts.get(uri, ("",))[0] == digest:
+            return
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.running[uri] = digest
+        future = asyncio.get_running_loop().run_in_executor(self._pool, lenses.check_text, source, self.path(uri))
+        asyncio.ensure_future(self._checked(uri, digest, future))
+
+    async def _checked(self, uri: str, digest: str, future) -> None:
+        try:
+            verdicts = await future
+        except Exception as exc:  # noqa: BLE001 - a check that crashed is shown, not lost
+            verdicts = {"": ("internal-error", f"{type(exc).__name__}: {exc}")}
+        if self.running.get(uri) == digest:
+            del self.running[uri]
+        self.verdicts[uri] = (digest, verdicts)
+        refresh = getattr(getattr(getattr(self.client_capabilities, "workspace", None), "code_lens", None),
+                          "refresh_support", False)
+        if refresh:
+            self.workspace_code_lens_refresh(None)
+
+    def shutdown_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _read(file: str, encoding: str) -> Text:
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            return Text(handle.read(), encoding)
+    except OSError:
+        return Text("", encoding)
+
+
+def lsp_range(text: Text, line: int, col: int, end_line: int, end_col: int) -> types.Range:
+    start = text.to_lsp(line, col)
+    end = text.to_lsp(end_line, end_col)
+    if end <= start:  # an empty span still marks a character, or the line's end
+        end = text.to_lsp(line, col + 1)
+    return types.Range(types.Position(*start), types.Position(*end))
+
+
+def _diagnostic(diag, text: Text) -> types.Diagnostic:
+    span = diag.span
+    message = diag.message + (f"\nhint: {diag.hint}" if diag.hint else "")
+    return types.Diagnostic(range=lsp_range(text, span.line or 1, span.col or 1, span.end_line or 1, span.end_col or 1),
+                            message=message, severity=_SEVERITY.get(diag.severity, types.DiagnosticSeverity.Error),
+                            code=diag.code, source="policylang")
+
+
+def _uri(file: str) -> str:
+    return from_fs_path(str(PRELUDE_PATH) if file == PRELUDE_NAME else file)
+
+
+def _position(result: Analysis, position: types.Position) -> tuple[int, int]:
+    return result.text.from_lsp(position.line, position.character)
+
+
+def _arguments(args) -> list:
+    """Command arguments, whether pygls passes them as one list or spread."""
+    return list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+
+
+def build_server() -> PolicyServer:
+    server = PolicyServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams):
+        ls.publish(params.text_document.uri)
+        ls.start_check(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams):
+        uri = params.text_document.uri
+        number = ls.pending[uri] = ls.pending.get(uri, 0) + 1
+        await asyncio.sleep(DEBOUNCE)
+        if ls.pending.get(uri) == number:
+            ls.publish(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams):
+        ls.publish(params.text_document.uri)
+        ls.start_check(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PolicyServer, params: types.DidCloseTextDocumentParams):
+        uri = params.text_document.uri
+        for target in ls.published.pop(uri, set()):
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=target, diagnostics=[]))
+        for table in (ls.analyses, ls.good, ls.verdicts, ls.pending):
+            table.pop(uri, None)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PolicyServer, params):
+        ls.shutdown_pool()
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: PolicyServer, params: types.HoverParams):
+        uri = params.text_document.uri
+        result = ls.analysis(uri)
+        line, col = _position(result, params.position)
+        text = hover.hover_text(result, ls.good.get(uri), line, col)
+        if text is None:
+            return None
+        index = result.index or (ls.good[uri].index if uri in ls.good else None)
+        occurrence = index.at(result.path, line, col) if index else None
+        where = lsp_range(result.text, line, occurrence.col, line, occurrence.end_col) if occurrence else None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
+
+    def _key(ls: PolicyServer, uri: str, position: types.Position):
+        result = ls.analysis(uri)
+        index = result.index or (ls.good[uri].index if uri in ls.good else None)
+        if index is None:
+            return None, None
+        line, col = _position(result, position)
+        occurrence = index.at(result.path, line, col)
+        return (occurrence.key if occurrence else None), (index, result)
+
+    def _location(result: Analysis, file: str, line: int, col: int, end_col: int) -> types.Location:
+        text = result.texts.get(file) or _read(file, result.text.encoding)
+        return types.Location(uri=_uri(file), range=lsp_range(text, line, col, line, end_col))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: PolicyServer, params: types.DefinitionParams):
+        key, found = _key(ls, params.text_document.uri, params.position)
+        if key is None:
+            return None
+        index, result = found
+        defs = index.definitions.get(key, [])
+        # the definition in effect first (an extending file's), then the ones it replaces
+        return [_location(result, d.file, d.line, d.col, d.end_col) for d in reversed(defs)] or None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    def references(ls: PolicyServer, params: types.ReferenceParams):
+        key, found = _key(ls, params.text_document.uri, params.position)
+        if key is None:
+            return None
+        index, result = found
+        wanted = params.context.include_declaration if params.context else True
+        return [_location(result, o.file, o.line, o.col, o.end_col) for o in index.references(key)
+                if wanted or not o.definition]
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                    types.CompletionOptions(trigger_characters=[" ", "{", ",", "="]))
+    def complete(ls: PolicyServer, params: types.CompletionParams):
+        uri = params.text_document.uri
+        result = ls.analysis(uri)
+        line, col = _position(result, params.position)
+        good = ls.good.get(uri)
+        if result.policy is None and good is None:  # never loaded yet: the names of the file without this declaration
+            blanked = analyse(completion.without_declaration(result.text.lines, line), result.path, ls.encoding)
+            good = blanked if blanked.loads else None
+        items, start = completion.complete(result, good, line, col)
+        edit_range = lsp_range(result.text, line, start, line, col) if start < col else \
+            types.Range(params.position, params.position)
+        seen, out = set(), []
+        for item in items:
+            if item.label in seen:
+                continue
+            seen.add(item.label)
+            out.append(types.CompletionItem(label=item.label, kind=_COMPLETION_KIND.get(item.kind),
+                                            detail=item.detail or item.kind,
+                                            text_edit=types.TextEdit(range=edit_range, new_text=item.label)))
+        return types.CompletionList(is_incomplete=False, items=out)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbols(ls: PolicyServer, params: types.DocumentSymbolParams):
+        uri = params.text_document.uri
+        result = ls.analysis(uri)
+        source = result if result.module is not None else ls.good.get(uri)
+        if source is None:
+            return []
+        return [_document_symbol(source.text, s) for s in symbols.outline(source.module, source.text)]
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: PolicyServer, params: types.DocumentFormattingParams):
+        uri = params.text_document.uri
+        source = ls.workspace.get_text_document(uri).source
+        try:
+            from policylang.fmt import FormatError, format_source
+        except ImportError:
+            ls.window_show_message(types.ShowMessageParams(types.MessageType.Error,
+                                                           "this policylang has no formatter (policylang.fmt)"))
+            return None
+        try:
+            formatted = format_source(source, ls.path(uri))
+        except FormatError as exc:
+            ls.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"not formatted: {exc}"))
+            return None
+        if formatted == source:
+            return []
+        text = Text(source, ls.encoding)
+        last = len(text.lines)
+        whole = lsp_range(text, 1, 1, last, len(text.lines[-1]) + 1)
+        return [types.TextEdit(range=whole, new_text=formatted)]
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    def code_lens(ls: PolicyServer, params: types.CodeLensParams):
+        uri = params.text_document.uri
+        result = ls.analysis(uri)
+        if result.policy is None:
+            return []
+        found = lenses.example_lenses(result.policy, result.path, uri)
+        digest = lenses.digest(result.text.text)
+        checked = ls.verdicts.get(uri)
+        found += lenses.property_lenses(result.policy, result.path, uri, checked[1] if checked else None,
+                                        stale=bool(checked) and checked[0] != digest, running=uri in ls.running)
+        return [types.CodeLens(range=lsp_range(result.text, lens.line, lens.col, lens.line, lens.col + 1),
+                               command=types.Command(title=lens.title, command=lens.command, arguments=lens.arguments))
+                for lens in found]
+
+    @server.command("policylang.runExample")
+    def run_example(ls: PolicyServer, *args):
+        uri, name = _arguments(args)[:2]
+        result = ls.analysis(uri)
+        if result.policy is None:
+            message = "the policy does not load: see its diagnostics"
+        else:
+            message = lenses.run_one(result.policy, name)
+        ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, message))
+        return message
+
+    @server.command("policylang.showCheck")
+    def show_check(ls: PolicyServer, *args):
+        uri, name = _arguments(args)[:2]
+        checked = ls.verdicts.get(uri)
+        if checked is None:
+            message = f"{name}: not checked yet"
+        else:
+            status, detail = checked[1].get(name, ("unknown", "no verdict"))
+            message = f"{name}: {status}" + (f"\n{detail}" if detail else "")
+        ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, message))
+        return message
+
+    return server
+
+
+def _document_symbol(text: Text, symbol: symbols.Symbol) -> types.DocumentSymbol:
+    span = symbol.span
+    line, col, end_col = symbol.selection
+    return types.DocumentSymbol(name=symbol.name, kind=_SYMBOL_KIND[symbol.kind], detail=symbol.detail or None,
+                                range=lsp_range(text, span.line, span.col, span.end_line, span.end_col),
+                                selection_range=lsp_range(text, line, col, line, end_col),
+                                children=[_document_symbol(text, c) for c in symbol.children] or None)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    build_server().start_io()
