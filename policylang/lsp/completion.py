@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policylang import ir
 from policylang.lsp.analysis import Analysis
 from policylang.syntax.parser import _TOP, TOP_KEYWORDS
 
@@ -26,28 +25,43 @@ class Item:
 
 
 def complete(current: Analysis, good: Analysis | None, line: int, col: int) -> tuple[list[Item], int]:
-    """The items for the cursor at (line, col), and the column where the name being typed starts."""
+    """The items for the cursor at (line, col), and the column where the name being typed starts.
+
+    Names come from the index of the document's declarations (and its chain's), which needs the file to
+    parse but not to resolve; `good` stands in when it does not parse (the last analysis that did)."""
     prefix, start = current.text.prefix_at(line, col)
-    policy = current.policy or (good.policy if good else None)
+    index = current.index or (good.index if good else None)
     before = current.text.line_text(line)[: start - 1]
-    tokens = [t for t in current.text.tokens()[: current.text.token_index_at(line, start)]
-              if t.kind not in ("comment",)]
+    tokens = [t for t in current.text.tokens()[: current.text.token_index_at(line, start)] if t.kind != "comment"]
     block = _block(tokens)
     if not before.strip() and not block:
         return [Item(k, "keyword") for k in TOP_KEYWORDS], start
+    if index is None:
+        return [Item(k, "keyword") for k in EXPRESSION_KEYWORDS], start
     last = tokens[-1].text if tokens else ""
     if last == ":" and _declaring(tokens):
-        return _types(policy), start
-    enum = _compared_enum(tokens, policy, block)
+        return _types(index), start
+    enum = _compared_enum(tokens, index, block)
     if enum is not None:
-        return [Item(m.name, "member", m.label or enum) for m in policy.enums[enum].members], start
-    if policy is None:
-        return [Item(k, "keyword") for k in EXPRESSION_KEYWORDS], start
+        return [Item(d.key[2], "member", d.decl.label or enum) for d in _defs(index, "member") if d.key[1] == enum], start
     if block in ("claim", "expect", "state") and (last in ("{", ",") or not before.strip()):
-        return _block_names(policy, block), start
+        wanted = {"claim": ("input",), "state": ("accumulator",), "expect": ("rule", "output", "assumption")}[block]
+        return [_item(d) for d in _defs(index, "value") if d.kind in wanted], start
     items = [Item(k, "keyword") for k in BLOCK_KEYWORDS.get(block, ())] if not before.strip() else []
-    items += _values(policy) + [Item(m.name, "member", e.name) for e in policy.enums.values() for m in e.members]
+    items += [_item(d) for d in _defs(index, "value") if d.kind != "fact"]
+    items += [Item(d.key[2], "member", d.key[1]) for d in _defs(index, "member")]
     return items + [Item(k, "keyword") for k in EXPRESSION_KEYWORDS], start
+
+
+def _defs(index, namespace: str) -> list:
+    """The definition in effect of every name of a namespace, in the order the chain declares them."""
+    return [defs[-1] for key, defs in index.definitions.items() if key[0] == namespace]
+
+
+def _item(definition) -> Item:
+    decl = definition.decl
+    return Item(definition.key[1], definition.kind, getattr(decl, "type_name", "") or
+                ("money" if definition.kind == "brackets" else ""))
 
 
 def without_declaration(lines: list[str], line: int) -> str:
@@ -80,15 +94,14 @@ def _declaring(tokens) -> bool:
                                                     "fact", "brackets")
 
 
-def _types(policy: ir.Policy | None) -> list[Item]:
-    enums = sorted(policy.enums) if policy else []
-    return [Item(t, "type") for t in TYPES] + [Item(e, "type", "enum") for e in enums]
+def _types(index) -> list[Item]:
+    return [Item(t, "type") for t in TYPES] + [Item(d.key[1], "type", "enum") for d in _defs(index, "type")]
 
 
-def _compared_enum(tokens, policy: ir.Policy | None, block) -> str | None:
+def _compared_enum(tokens, index, block) -> str | None:
     """The enumeration whose member goes at the cursor: after `NAME ==`, `NAME !=`, `NAME in {`, `NAME in
     {a, `, and `NAME =` in a claim block."""
-    if policy is None or not tokens:
+    if not tokens:
         return None
     i = len(tokens) - 1
     if tokens[i].text == ",":  # inside a set: go back to its `{`
@@ -102,27 +115,6 @@ def _compared_enum(tokens, policy: ir.Policy | None, block) -> str | None:
         i -= 1
     else:
         return None
-    name = tokens[i].text if i >= 0 else ""
-    found = policy.inputs.get(name) or policy.rules.get(name)
-    if found is not None and found.type.name == "enum":
-        return found.type.enum
-    return None
-
-
-def _values(policy: ir.Policy) -> list[Item]:
-    items = [Item(n, "input", str(i.type)) for n, i in policy.inputs.items()]
-    for rule in policy.rules.values():
-        items.append(Item(rule.name, "assumption" if rule.assumption else "output" if rule.is_output else "rule",
-                          str(rule.type)))
-    items += [Item(n, "table", str(t.type)) for n, t in policy.tables.items()]
-    items += [Item(n, "brackets", "money") for n in policy.brackets]
-    items += [Item(n, "accumulator", str(a.type)) for n, a in policy.accumulators.items()]
-    return items
-
-
-def _block_names(policy: ir.Policy, block: str) -> list[Item]:
-    if block == "claim":
-        return [Item(n, "input", str(i.type)) for n, i in policy.inputs.items()]
-    if block == "state":
-        return [Item(n, "accumulator", str(a.type)) for n, a in policy.accumulators.items()]
-    return [Item(r.name, "output" if r.is_output else "rule", str(r.type)) for r in policy.rules.values()]
+    found = index.definition(("value", tokens[i].text)) if i >= 0 else None
+    type_name = getattr(found.decl, "type_name", None) if found else None
+    return type_name if type_name and ("type", type_name) in index.definitions else None

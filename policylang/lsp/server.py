@@ -244,9 +244,9 @@ def build_server() -> PolicyServer:
         result = ls.analysis(uri)
         line, col = _position(result, params.position)
         good = ls.good.get(uri)
-        if result.policy is None and good is None:  # never loaded yet: the names of the file without this declaration
+        if result.index is None and good is None:  # does not parse, never did: the file without this declaration
             blanked = analyse(completion.without_declaration(result.text.lines, line), result.path, ls.encoding)
-            good = blanked if blanked.loads else None
+            good = blanked if blanked.index is not None else None
         items, start = completion.complete(result, good, line, col)
         edit_range = lsp_range(result.text, line, start, line, col) if start < col else \
             types.Range(params.position, params.position)

@@ -1,0 +1,67 @@
+"""The language server's positions and words, without a server: UTF-16 (and UTF-8) units, names as the
+grammar's NAME token reads them (Chinese characters are name characters; `100元` is a number), and the
+index telling an input from the enumeration of the same name."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from policylang.lsp.analysis import analyse
+from policylang.lsp.completion import complete, without_declaration
+from policylang.lsp.text import Text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_astral_characters_count_two_utf16_units_and_four_utf8():
+    line = 'rule 甲: money "𝄞" = 乙'
+    text = Text(line)
+    col = line.index("乙") + 1
+    assert text.to_lsp(1, col) == (0, col)  # 𝄞 is one code point, two UTF-16 units: one more than its index
+    assert text.to_lsp(1, col)[1] == len(line[: col - 1].encode("utf-16-le")) // 2
+    assert text.from_lsp(0, len(line[: col - 1].encode("utf-16-le")) // 2) == (1, col)
+    utf8 = Text(line, "utf-8")
+    assert utf8.to_lsp(1, col) == (0, len(line[: col - 1].encode("utf-8")))
+    assert utf8.from_lsp(*utf8.to_lsp(1, col)) == (1, col)
+
+
+def test_lines_are_counted_at_newlines_only():
+    text = Text("a\u2028b\nc")  # the lexer does not break lines at U+2028
+    assert text.to_lsp(2, 1) == (1, 0) and text.line_text(1) == "a\u2028b"
+
+
+def test_a_name_is_the_whole_run_of_name_characters():
+    text = Text("holds 居民住院基层比例 >= 100元 + x")
+    for col in (7, 10, 15):  # start, middle, just after the last character
+        assert text.word_at(1, col) == ("居民住院基层比例", 7, 15)
+    assert text.word_at(1, 20) is None  # 100元 is an amount
+    assert text.prefix_at(1, 11) == ("居民住院", 7)
+
+
+def test_an_input_and_its_enumeration_are_different_names():
+    path = os.path.abspath(ROOT / "policies" / "zhoushan-2023.pol")
+    result = analyse((ROOT / "policies" / "zhoushan-2023.pol").read_text(encoding="utf-8"), path)
+    prelude = result.texts["<prelude>"]
+    line = next(n for n, s in enumerate(prelude.lines, 1) if s.startswith("input 险种:"))
+    first, second = [c + 1 for c, _ in enumerate(prelude.lines[line - 1]) if prelude.lines[line - 1].startswith("险种", c)][:2]
+    assert result.index.at("<prelude>", line, first).key == ("value", "险种")
+    assert result.index.at("<prelude>", line, second).key == ("type", "险种")
+
+
+def test_completion_in_a_file_that_does_not_resolve_or_parse():
+    source = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    lines = source.split("\n")
+    number = next(n for n, s in enumerate(lines, 1) if s.startswith("rule 剩余限额"))
+    path = str(ROOT / "policies" / "shaoxing-2024.pol")
+    lines[number - 1] = "rule 剩余限额: money = 慢病"
+    current = analyse("\n".join(lines), path)
+    assert current.policy is None and current.index is not None  # 慢病 is unknown, but the file parses
+    items, start = complete(current, None, number, len(lines[number - 1]) + 1)
+    assert start == len("rule 剩余限额: money = ") + 1
+    assert {"慢病限额", "慢病净报销"} <= {i.label for i in items}
+    lines[number - 1] = "rule 剩余限额: money = if 就医地 == "
+    current = analyse("\n".join(lines), path)
+    assert current.index is None  # a syntax error: the rest of the file gives the names
+    good = analyse(without_declaration(lines, number), path)
+    items, _ = complete(current, good, number, len(lines[number - 1]) + 1)
+    assert [i.label for i in items] == ["市内", "备案地", "其他异地"]
