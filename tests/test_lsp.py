@@ -293,3 +293,20 @@ async def test_property_lenses_show_the_background_check(client: LanguageClient)
     assert client.refreshes >= 1
     examples = [n for n, line in enumerate(lines_of(ZHOUSHAN)) if line.startswith("example")]
     assert all(titles[n].startswith("▶ example passes") for n in examples)
+
+
+async def test_an_error_in_a_base_file_is_shown_on_that_file(client: LanguageClient, scratch: Path):
+    base = (FIXTURES / "errors.pol.txt").read_text(encoding="utf-8")
+    (scratch / "base.pol").write_text(base, encoding="utf-8")
+    child = scratch / "child.pol"
+    child.write_text('policy "子" {\n  extends "base.pol"\n  in force from 2024-01-01\n}\n', encoding="utf-8")
+    uri = open_file(client, child)
+    assert await diagnostics_for(client, uri) == []
+    found = await diagnostics_for(client, (scratch / "base.pol").as_uri())
+    assert [d.code for d in found] == ["E0201"] and found[0].range.start.line == 5
+
+
+async def test_a_guideline_is_not_reported_as_a_policy(client: LanguageClient):
+    guideline = sorted((ROOT / "guidelines").glob("*.pol"))[0]
+    uri = open_file(client, guideline)
+    assert await diagnostics_for(client, uri) == []

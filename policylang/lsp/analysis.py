@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policylang import ir
-from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH, Diagnostic, DiagnosticError
+from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH, DiagnosticError
 from policylang.lsp.index import Index, build
 from policylang.lsp.text import Text
-from policylang.pipeline import load_text, prelude
+from policylang.pipeline import load_module, prelude
 from policylang.syntax import ast
 from policylang.syntax.parser import parse_file, parse_text
 
@@ -46,10 +46,11 @@ def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
     files = [(PRELUDE_NAME, Text(PRELUDE_PATH.read_text(encoding="utf-8"), encoding), prelude())]
     files.extend(_chain(result.module, encoding))
     files.append((path, text, result.module))
+    files = list({file: (file, t, m) for file, t, m in reversed(files)}.values())[::-1]  # each file once
     result.texts = {file: t for file, t, _ in files}
     if not _is_guideline(result.module):
         try:
-            result.policy = load_text(source, path)
+            result.policy = load_module(result.module)
             result.diagnostics = list(result.policy.warnings)
         except DiagnosticError as exc:
             result.diagnostics = list(exc.diagnostics)
@@ -74,8 +75,7 @@ def _chain(module: ast.Module, encoding: str, seen: frozenset = frozenset()) -> 
         if file in seen or file == module.file:
             continue
         try:
-            base = parse_file(file)
-            source = Path(file).read_text(encoding="utf-8-sig")
+            base, source = _parsed(file)
         except (DiagnosticError, OSError, UnicodeDecodeError):
             continue
         out.extend(_chain(base, encoding, seen | {file, module.file}))
@@ -83,5 +83,13 @@ def _chain(module: ast.Module, encoding: str, seen: frozenset = frozenset()) -> 
     return out
 
 
-def diagnostic_file(diag: Diagnostic) -> str:
-    return diag.span.file
+_PARSED: dict = {}  # file -> ((mtime, size), module, text): a base file is parsed again only when it changes
+
+
+def _parsed(file: str) -> tuple[ast.Module, str]:
+    stat = os.stat(file)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _PARSED.get(file)
+    if cached is None or cached[0] != stamp:
+        cached = _PARSED[file] = (stamp, parse_file(file), Path(file).read_text(encoding="utf-8-sig"))
+    return cached[1], cached[2]

@@ -92,7 +92,11 @@ class PolicyServer(LanguageServer):
 
     # ---- background checks ----
     def start_check(self, uri: str) -> None:
-        source = self.workspace.get_text_document(uri).source
+        """Check the document's properties in the worker process, if it loads and has any."""
+        result = self.analysis(uri)
+        if result.policy is None or not result.policy.properties:
+            return
+        source = result.text.text
         digest = lenses.digest(source)
         if self.running.get(uri) == digest or self.verdicts.get(uri, ("",))[0] == digest:
             return
