@@ -65,3 +65,19 @@ def test_completion_in_a_file_that_does_not_resolve_or_parse():
     good = analyse(without_declaration(lines, number), path)
     items, _ = complete(current, good, number, len(lines[number - 1]) + 1)
     assert [i.label for i in items] == ["市内", "备案地", "其他异地"]
+
+
+def test_the_server_reads_no_file_outside_the_root(tmp_path):
+    """As `extends` in every command: a file outside the policy's root is never opened, even for the index."""
+    secret = tmp_path / "secret.pol"
+    secret.write_text('policy "秘密" { document "x" in force from 2024-01-01 }\nuse prelude\n'
+                      'rule 秘密比例: rate = 99%\n', encoding="utf-8")
+    inside = tmp_path / "repo"
+    inside.mkdir()
+    (inside / "pyproject.toml").write_text("", encoding="utf-8")
+    child = inside / "child.pol"
+    source = 'policy "子" {\n  extends "../secret.pol"\n  in force from 2024-01-01\n}\n'
+    result = analyse(source, str(child))
+    assert [d.code for d in result.diagnostics] == ["E0471"]
+    assert str(secret) not in result.texts
+    assert ("value", "秘密比例") not in result.index.definitions

@@ -16,6 +16,7 @@ from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH, DiagnosticError
 from policylang.lsp.index import Index, build
 from policylang.lsp.text import Text
 from policylang.pipeline import load_module, prelude
+from policylang.semantics.compose import default_root
 from policylang.syntax import ast
 from policylang.syntax.parser import parse_file, parse_text
 
@@ -44,7 +45,8 @@ def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
         result.diagnostics = list(exc.diagnostics)
         return result
     files = [(PRELUDE_NAME, Text(PRELUDE_PATH.read_text(encoding="utf-8"), encoding), prelude())]
-    files.extend(_chain(result.module, encoding))
+    root = os.path.realpath(default_root(path))
+    files.extend(_chain(result.module, encoding, root))
     files.append((path, text, result.module))
     files = list({file: (file, t, m) for file, t, m in reversed(files)}.values())[::-1]  # each file once
     result.texts = {file: t for file, t, _ in files}
@@ -62,9 +64,10 @@ def _is_guideline(module: ast.Module) -> bool:
     return any(isinstance(d, ast.PolicyHeader) and d.kind == "guideline" for d in module.decls)
 
 
-def _chain(module: ast.Module, encoding: str, seen: frozenset = frozenset()) -> list:
+def _chain(module: ast.Module, encoding: str, root: str, seen: frozenset = frozenset()) -> list:
     """(file, Text, module) of every file `extends` and `conforms to` reach, bases before the files
-    that extend them; files that cannot be read or parsed are left out (the front end reports them)."""
+    that extend them. As in compose, only .pol files inside the root are opened; files that cannot be
+    read or parsed are left out (the front end reports them)."""
     header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
     if header is None:
         return []
@@ -72,15 +75,23 @@ def _chain(module: ast.Module, encoding: str, seen: frozenset = frozenset()) -> 
     out = []
     for path in written:
         file = os.path.normpath(Path(module.file).parent / path)
-        if file in seen or file == module.file:
+        if file in seen or file == module.file or not _inside(file, root):
             continue
         try:
             base, source = _parsed(file)
         except (DiagnosticError, OSError, UnicodeDecodeError):
             continue
-        out.extend(_chain(base, encoding, seen | {file, module.file}))
+        out.extend(_chain(base, encoding, root, seen | {file, module.file}))
         out.append((file, Text(source, encoding), base))
     return out
+
+
+def _inside(file: str, root: str) -> bool:
+    try:
+        real = os.path.realpath(file)
+        return os.path.commonpath([root, real]) == root and real.endswith(".pol") and os.path.isfile(real)
+    except (OSError, ValueError):
+        return False
 
 
 _PARSED: dict = {}  # file -> ((mtime, size), module, text): a base file is parsed again only when it changes
