@@ -81,3 +81,9 @@ def test_the_server_reads_no_file_outside_the_root(tmp_path):
     assert [d.code for d in result.diagnostics] == ["E0471"]
     assert str(secret) not in result.texts
     assert ("value", "秘密比例") not in result.index.definitions
+
+
+def test_a_byte_order_mark_is_read_as_the_command_line_reads_it():
+    source = "\ufeff" + (ROOT / "tests" / "lsp" / "failing.pol.txt").read_text(encoding="utf-8")
+    result = analyse(source, str(ROOT / "tests" / "lsp" / "failing.pol"))
+    assert result.diagnostics == [] and result.loads

@@ -39,6 +39,8 @@ class Analysis:
 def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
     text = Text(source, encoding)
     result = Analysis(path, text)
+    if source.startswith("\ufeff"):  # a BOM the editor kept: the CLI reads the file without it; keep columns
+        source = " " + source[1:]
     try:
         result.module = parse_text(source, path)
     except DiagnosticError as exc:
