@@ -55,6 +55,7 @@ class PolicyServer(LanguageServer):
         self.verdicts: dict[str, tuple[str, dict]] = {}  # uri -> (digest of the text checked, verdicts)
         self.running: dict[str, str] = {}  # uri -> digest of the text being checked
         self.pending: dict[str, int] = {}  # uri -> number of the last change (debounce)
+        self.example_lenses: dict[str, tuple] = {}  # uri -> (the analysis they were run on, lenses)
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     # ---- documents ----
@@ -188,7 +189,7 @@ def build_server() -> PolicyServer:
         uri = params.text_document.uri
         for target in ls.published.pop(uri, set()):
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=target, diagnostics=[]))
-        for table in (ls.analyses, ls.good, ls.verdicts, ls.pending):
+        for table in (ls.analyses, ls.good, ls.verdicts, ls.pending, ls.example_lenses):
             table.pop(uri, None)
 
     @server.feature(types.SHUTDOWN)
@@ -301,7 +302,10 @@ def build_server() -> PolicyServer:
         result = ls.analysis(uri)
         if result.policy is None:
             return []
-        found = lenses.example_lenses(result.policy, result.path, uri)
+        cached = ls.example_lenses.get(uri)
+        if cached is None or cached[0] is not result:  # examples run once per text, not per request
+            cached = ls.example_lenses[uri] = (result, lenses.example_lenses(result.policy, result.path, uri))
+        found = list(cached[1])
         digest = lenses.digest(result.text.text)
         checked = ls.verdicts.get(uri)
         found += lenses.property_lenses(result.policy, result.path, uri, checked[1] if checked else None,
