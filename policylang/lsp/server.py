@@ -8,7 +8,6 @@ unless the client offers another), line by line, at "\\n" as the lexer counts li
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import multiprocessing
 import os
 from importlib.metadata import PackageNotFoundError, version
@@ -56,7 +55,7 @@ class PolicyServer(LanguageServer):
         self.running: dict[str, str] = {}  # uri -> digest of the text being checked
         self.pending: dict[str, int] = {}  # uri -> number of the last change (debounce)
         self.example_lenses: dict[str, tuple] = {}  # uri -> (the analysis they were run on, lenses)
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool = None  # multiprocessing.Pool: the background checker
 
     # ---- documents ----
     @property
@@ -101,10 +100,14 @@ class PolicyServer(LanguageServer):
         digest = lenses.digest(source)
         if self.running.get(uri) == digest or self.verdicts.get(uri, ("",))[0] == digest:
             return
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        if self._pool is None:  # one worker, started on the first check; killed at shutdown
+            self._pool = multiprocessing.get_context("spawn").Pool(1)
         self.running[uri] = digest
-        future = asyncio.get_running_loop().run_in_executor(self._pool, lenses.check_text, source, self.path(uri))
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pool.apply_async(lenses.check_text, (source, self.path(uri)),
+                               callback=lambda value: loop.call_soon_threadsafe(_settle, future, value, None),
+                               error_callback=lambda exc: loop.call_soon_threadsafe(_settle, future, None, exc))
         asyncio.ensure_future(self._checked(uri, digest, future))
 
     async def _checked(self, uri: str, digest: str, future) -> None:
@@ -121,9 +124,15 @@ class PolicyServer(LanguageServer):
             self.workspace_code_lens_refresh(None)
 
     def shutdown_pool(self) -> None:
+        """A check still running is of no use once the editor has gone: the worker is killed, not awaited."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.terminate()
             self._pool = None
+
+
+def _settle(future: asyncio.Future, value, exc) -> None:
+    if not future.done():
+        future.set_exception(exc) if exc is not None else future.set_result(value)
 
 
 def _read(file: str, encoding: str) -> Text:
