@@ -310,3 +310,25 @@ async def test_a_guideline_is_not_reported_as_a_policy(client: LanguageClient):
     guideline = sorted((ROOT / "guidelines").glob("*.pol"))[0]
     uri = open_file(client, guideline)
     assert await diagnostics_for(client, uri) == []
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(
+    server_command=SERVER, server_env={**os.environ, "PYTHONPATH": str(ROOT)}))
+async def utf8_client(lsp_client: LanguageClient):
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8])
+    result = await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities,
+                                                                        root_uri=ROOT.as_uri()))
+    assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_positions_in_utf8_when_the_client_asks(utf8_client: LanguageClient, scratch: Path):
+    path = scratch / "errors.pol"
+    uri = open_file(utf8_client, path)
+    [diag] = await diagnostics_for(utf8_client, uri)
+    line = lines_of(path)[5]
+    name = "未定义的名字"
+    start = len(line[: line.index(name)].encode("utf-8"))
+    assert diag.range == types.Range(types.Position(5, start), types.Position(5, start + len(name.encode("utf-8"))))
