@@ -332,3 +332,13 @@ async def test_positions_in_utf8_when_the_client_asks(utf8_client: LanguageClien
     name = "未定义的名字"
     start = len(line[: line.index(name)].encode("utf-8"))
     assert diag.range == types.Range(types.Position(5, start), types.Position(5, start + len(name.encode("utf-8"))))
+
+
+async def test_references_reach_a_guideline_that_reads_an_output_by_its_platform_name(client: LanguageClient):
+    uri = open_file(client, SHAOXING)
+    found = await client.text_document_references_async(types.ReferenceParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=position(SHAOXING, "output 报销比例", offset=8),
+        context=types.ReferenceContext(include_declaration=False)))
+    guideline = ROOT / "guidelines" / "national-2023.pol"
+    reads = [n for n, line in enumerate(lines_of(guideline)) if line.strip().startswith("holds pool_prop_selfpay")]
+    assert reads and all(any(r.uri == guideline.as_uri() and r.range.start.line == n for r in found) for n in reads)

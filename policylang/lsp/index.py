@@ -91,14 +91,27 @@ def build(files: list[tuple[str, Text, ast.Module]], policy: ir.Policy | None) -
             text = texts.get(span.file)
             if text is None or (span.file, span.line, span.col) in taken:
                 continue
-            name = key[-1]
-            if text.line_text(span.line)[span.col - 1: span.col - 1 + len(name)] != name:
+            written = _written(text, span, key, policy)
+            if written is None:
                 continue  # a span that starts elsewhere (`left.X`); the tokens below find it
             taken.add((span.file, span.line, span.col))
-            index.occurrences.append(Occurrence(key, span.file, span.line, span.col, span.col + len(name)))
+            index.occurrences.append(Occurrence(key, span.file, span.line, span.col, span.col + len(written)))
     for file, text, _ in files:
         _token_references(index, file, text, taken)
     return index
+
+
+def _written(text: Text, span, key: tuple, policy: ir.Policy) -> str | None:
+    """How the source spells the reference at span: its name, or the platform name a guideline reads an
+    output by (`pool_prop_selfpay` for the output declared `as pool_prop_selfpay`); None if neither."""
+    at = text.line_text(span.line)[span.col - 1:]
+    name = key[-1]
+    if at.startswith(name):
+        return name
+    rule = policy.rules.get(name) if key[0] == "value" else None
+    if rule is not None and rule.platform and at.startswith(rule.platform):
+        return rule.platform
+    return None
 
 
 def _definitions(index: Index, file: str, text: Text, module: ast.Module) -> None:
