@@ -253,6 +253,11 @@ async def test_document_symbols(client: LanguageClient):
     assert by_name["amend 居民住院基层比例"].kind == types.SymbolKind.Operator
     where = position(ZHOUSHAN, "rule 追加付费点数", offset=5)
     assert by_name["追加付费点数"].selection_range.start == where
+    zibo = ROOT / "policies" / "zibo-2023.pol"
+    found = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        text_document=types.TextDocumentIdentifier(uri=open_file(client, zibo))))
+    brackets = next(s for s in found if s.name == "大病分段")
+    assert brackets.kind == types.SymbolKind.Array and [c.name for c in brackets.children] == ["band 1", "band 2", "band 3"]
 
 
 async def test_formatting_goes_through_fmt(client: LanguageClient):
