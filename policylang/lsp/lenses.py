@@ -69,7 +69,8 @@ def run_one(policy: ir.Policy, name: str) -> str:
 
 def property_lenses(policy: ir.Policy, file: str, uri: str, verdicts: dict | None, stale: bool,
                     running: bool) -> list[Lens]:
-    """`verdicts`: property name -> (status, message) from the last check of this document, or None."""
+    """`verdicts`: property name -> (status, message) from the last check of this document (key "": the
+    check crashed), or None."""
     out = []
     for p in policy.properties:
         if p.span.file != file:
@@ -77,7 +78,8 @@ def property_lenses(policy: ir.Policy, file: str, uri: str, verdicts: dict | Non
         if verdicts is None:
             title = "check: running…" if running else "check: not run yet (save to check)"
         else:
-            status, message = verdicts.get(p.name, ("unknown", "no verdict"))
+            # "" holds the reason a whole check crashed: every property shows it
+            status, message = verdicts.get(p.name) or verdicts.get("") or ("unknown", "the check gave no verdict")
             title = f"check: {SYMBOLS.get(status, status)}" + (f" — {message}" if message and status != "proved" else "")
             if stale:
                 title += " (before your last edits" + ("; checking again…)" if running else "; save to check)")
