@@ -87,3 +87,21 @@ def test_a_byte_order_mark_is_read_as_the_command_line_reads_it():
     source = "\ufeff" + (ROOT / "tests" / "lsp" / "failing.pol.txt").read_text(encoding="utf-8")
     result = analyse(source, str(ROOT / "tests" / "lsp" / "failing.pol"))
     assert result.diagnostics == [] and result.loads
+
+
+def test_property_lens_titles():
+    from policylang.lsp.lenses import property_lenses
+
+    path = str(ROOT / "policies" / "shaoxing-2024.pol")
+    policy = analyse((ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8"), path).policy
+    first = policy.properties[0].name
+
+    def titles(verdicts, stale=False, running=False):
+        return {lens.title for lens in property_lenses(policy, path, "u", verdicts, stale, running)}
+
+    assert titles(None, running=True) == {"check: running…"}
+    assert titles(None) == {"check: not run yet (save to check)"}
+    assert titles({"": ("internal-error", "BrokenPipeError")}) == {"check: ✗ internal error — BrokenPipeError"}
+    shown = titles({first: ("violated", "a counterexample")}, stale=True, running=True)
+    assert "check: ✗ violated — a counterexample (before your last edits; checking again…)" in shown
+    assert "check: ? undecided — the check gave no verdict (before your last edits; checking again…)" in shown
