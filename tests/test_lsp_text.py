@@ -105,3 +105,16 @@ def test_property_lens_titles():
     shown = titles({first: ("violated", "a counterexample")}, stale=True, running=True)
     assert "check: ✗ violated — a counterexample (before your last edits; checking again…)" in shown
     assert "check: ? undecided — the check gave no verdict (before your last edits; checking again…)" in shown
+
+
+def test_hover_while_the_text_does_not_parse_finds_the_name_under_the_cursor():
+    from policylang.lsp.hover import hover_text
+
+    path = str(ROOT / "policies" / "shaoxing-2024.pol")
+    source = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    good = analyse(source, path)
+    broken = "rule 半截: money = (\n\n" + source  # every line moves down two
+    current = analyse(broken, path)
+    assert current.index is None
+    number = next(n for n, s in enumerate(broken.split("\n"), 1) if s.startswith("output 统筹支付"))
+    assert hover_text(current, good, number, 10).startswith("**output** `统筹支付`: money")

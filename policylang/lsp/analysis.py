@@ -62,6 +62,22 @@ def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
     return result
 
 
+def key_at(current: Analysis, good: Analysis | None, line: int, col: int):
+    """(key, index, start col, end col) of the name at (line, col), or None. By position in the current
+    index; when the text does not parse, by the name under the cursor in the last good index (whose
+    positions are those of the older text)."""
+    if current.index is not None:
+        occurrence = current.index.at(current.path, line, col)
+        if occurrence is None:
+            return None
+        return occurrence.key, current.index, occurrence.col, occurrence.end_col
+    if good is None or good.index is None:
+        return None
+    word = current.text.word_at(line, col)
+    key = good.index.by_name(word[0]) if word else None
+    return (key, good.index, word[1], word[2]) if key else None
+
+
 def _is_guideline(module: ast.Module) -> bool:
     return any(isinstance(d, ast.PolicyHeader) and d.kind == "guideline" for d in module.decls)
 

@@ -7,21 +7,19 @@ import os
 
 from policylang import ir
 from policylang.folding import rule_constant
-from policylang.lsp.analysis import Analysis
+from policylang.lsp.analysis import Analysis, key_at
 from policylang.testing import show
 
 
 def hover_text(current: Analysis, good: Analysis | None, line: int, col: int) -> str | None:
     """Markdown for the position, or None. `good` is the last analysis that loaded (for the IR)."""
-    index = current.index or (good.index if good else None)
     policy = current.policy or (good.policy if good else None)
-    if index is None:
-        return None
-    occurrence = index.at(current.path, line, col)
-    if occurrence is not None:
-        return describe(occurrence.key, index, policy)
-    if policy is not None:
-        return _row_or_band(policy, current.path, line)
+    found = key_at(current, good, line, col)
+    if found is not None:
+        key, index, _, _ = found
+        return describe(key, index, policy)
+    if current.policy is not None:
+        return _row_or_band(current.policy, current.path, line)
     return None
 
 

@@ -67,6 +67,10 @@ class Index:
                 return occ
         return None
 
+    def by_name(self, name: str) -> tuple | None:
+        """A name's key without its position, as the resolver looks it up: a value, a type, a member."""
+        return _lexical_key(self, name, "", "")
+
     def references(self, key: tuple) -> list[Occurrence]:
         return [o for o in self.occurrences if o.key == key]
 

@@ -18,7 +18,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH
 from policylang.lsp import completion, hover, lenses, symbols
-from policylang.lsp.analysis import Analysis, analyse
+from policylang.lsp.analysis import Analysis, analyse, key_at
 from policylang.lsp.text import Text
 
 DEBOUNCE = 0.2
@@ -213,19 +213,15 @@ def build_server() -> PolicyServer:
         text = hover.hover_text(result, ls.good.get(uri), line, col)
         if text is None:
             return None
-        index = result.index or (ls.good[uri].index if uri in ls.good else None)
-        occurrence = index.at(result.path, line, col) if index else None
-        where = lsp_range(result.text, line, occurrence.col, line, occurrence.end_col) if occurrence else None
+        found = key_at(result, ls.good.get(uri), line, col)
+        where = lsp_range(result.text, line, found[2], line, found[3]) if found else None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
 
     def _key(ls: PolicyServer, uri: str, position: types.Position):
         result = ls.analysis(uri)
-        index = result.index or (ls.good[uri].index if uri in ls.good else None)
-        if index is None:
-            return None, None
         line, col = _position(result, position)
-        occurrence = index.at(result.path, line, col)
-        return (occurrence.key if occurrence else None), (index, result)
+        found = key_at(result, ls.good.get(uri), line, col)
+        return (found[0], (found[1], result)) if found else (None, None)
 
     def _location(result: Analysis, file: str, line: int, col: int, end_col: int) -> types.Location:
         text = result.texts.get(file) or _read(file, result.text.encoding)
