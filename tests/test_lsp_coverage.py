@@ -64,6 +64,8 @@ def test_lcov_lines_of_the_real_policies_are_their_declarations(tmp_path):
     assert code == 0 and "passed" in stdout
     found = records(out.read_text(encoding="utf-8"))
     assert {Path(f).name for f in found} >= {p.name for p in (ROOT / "policies").glob("*.pol")}
+    baseline = next(lines for source, lines in found.items() if source.endswith("zhoushan-2023-baseline.pol"))
+    assert any(line.startswith("DA:") and line.endswith(",2") for line in baseline)  # itself and the reform
     for source, lines in found.items():
         text = Path(source).read_text(encoding="utf-8").split("\n")
         for line in lines:
