@@ -14,30 +14,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
-from policylang.diagnostics import PRELUDE_NAME, PRELUDE_PATH
-from policylang.lsp import completion, hover, lenses, symbols
+from policylang.lsp import completion, convert, hover, lenses, symbols
 from policylang.lsp.analysis import Analysis, analyse, key_at
 from policylang.lsp.text import Text
 
 DEBOUNCE = 0.2
-_SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
-_COMPLETION_KIND = {"keyword": types.CompletionItemKind.Keyword, "input": types.CompletionItemKind.Variable,
-                    "rule": types.CompletionItemKind.Function, "output": types.CompletionItemKind.Function,
-                    "assumption": types.CompletionItemKind.Constant, "table": types.CompletionItemKind.Struct,
-                    "brackets": types.CompletionItemKind.Struct, "accumulator": types.CompletionItemKind.Variable,
-                    "member": types.CompletionItemKind.EnumMember, "type": types.CompletionItemKind.Class}
-_SYMBOL_KIND = {"policy": types.SymbolKind.Namespace, "guideline": types.SymbolKind.Namespace,
-                "enum": types.SymbolKind.Enum, "member": types.SymbolKind.EnumMember,
-                "input": types.SymbolKind.Variable, "rule": types.SymbolKind.Function,
-                "output": types.SymbolKind.Function, "assumption": types.SymbolKind.Constant,
-                "table": types.SymbolKind.Struct, "row": types.SymbolKind.Field, "brackets": types.SymbolKind.Array,
-                "band": types.SymbolKind.Field, "accumulator": types.SymbolKind.Variable,
-                "fact": types.SymbolKind.Constant, "amend": types.SymbolKind.Operator,
-                "property": types.SymbolKind.Boolean, "example": types.SymbolKind.Event}
-
-
 def _version() -> str:
     try:
         return version("policylang")
@@ -81,9 +64,9 @@ class PolicyServer(LanguageServer):
         by_uri: dict[str, list] = {uri: []}
         for diag in result.diagnostics:
             file = diag.span.file
-            target = uri if file == result.path else from_fs_path(str(PRELUDE_PATH) if file == PRELUDE_NAME else file)
-            text = result.texts.get(file) or (result.text if target == uri else _read(file, self.encoding))
-            by_uri.setdefault(target, []).append(_diagnostic(diag, text))
+            target = uri if file == result.path else convert.uri(file)
+            text = result.texts.get(file) or (result.text if target == uri else convert.read(file, self.encoding))
+            by_uri.setdefault(target, []).append(convert.diagnostic(diag, text))
         for stale in self.published.get(uri, set()) - set(by_uri):
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=stale, diagnostics=[]))
         for target, diags in by_uri.items():
@@ -135,38 +118,6 @@ def _settle(future: asyncio.Future, value, exc) -> None:
         future.set_exception(exc) if exc is not None else future.set_result(value)
 
 
-def _read(file: str, encoding: str) -> Text:
-    try:
-        with open(file, encoding="utf-8-sig") as handle:
-            return Text(handle.read(), encoding)
-    except OSError:
-        return Text("", encoding)
-
-
-def lsp_range(text: Text, line: int, col: int, end_line: int, end_col: int) -> types.Range:
-    start = text.to_lsp(line, col)
-    end = text.to_lsp(end_line, end_col)
-    if end <= start:  # an empty span still marks a character, or the line's end
-        end = text.to_lsp(line, col + 1)
-    return types.Range(types.Position(*start), types.Position(*end))
-
-
-def _diagnostic(diag, text: Text) -> types.Diagnostic:
-    span = diag.span
-    message = diag.message + (f"\nhint: {diag.hint}" if diag.hint else "")
-    return types.Diagnostic(range=lsp_range(text, span.line or 1, span.col or 1, span.end_line or 1, span.end_col or 1),
-                            message=message, severity=_SEVERITY.get(diag.severity, types.DiagnosticSeverity.Error),
-                            code=diag.code, source="policylang")
-
-
-def _uri(file: str) -> str:
-    return from_fs_path(str(PRELUDE_PATH) if file == PRELUDE_NAME else file)
-
-
-def _position(result: Analysis, position: types.Position) -> tuple[int, int]:
-    return result.text.from_lsp(position.line, position.character)
-
-
 def _arguments(args) -> list:
     """Command arguments, whether pygls passes them as one list or spread."""
     return list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
@@ -209,23 +160,23 @@ def build_server() -> PolicyServer:
     def on_hover(ls: PolicyServer, params: types.HoverParams):
         uri = params.text_document.uri
         result = ls.analysis(uri)
-        line, col = _position(result, params.position)
+        line, col = convert.position(result, params.position)
         text = hover.hover_text(result, ls.good.get(uri), line, col)
         if text is None:
             return None
         found = key_at(result, ls.good.get(uri), line, col)
-        where = lsp_range(result.text, line, found[2], line, found[3]) if found else None
+        where = convert.lsp_range(result.text, line, found[2], line, found[3]) if found else None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
 
     def _key(ls: PolicyServer, uri: str, position: types.Position):
         result = ls.analysis(uri)
-        line, col = _position(result, position)
+        line, col = convert.position(result, position)
         found = key_at(result, ls.good.get(uri), line, col)
         return (found[0], (found[1], result)) if found else (None, None)
 
     def _location(result: Analysis, file: str, line: int, col: int, end_col: int) -> types.Location:
-        text = result.texts.get(file) or _read(file, result.text.encoding)
-        return types.Location(uri=_uri(file), range=lsp_range(text, line, col, line, end_col))
+        text = result.texts.get(file) or convert.read(file, result.text.encoding)
+        return types.Location(uri=convert.uri(file), range=convert.lsp_range(text, line, col, line, end_col))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: PolicyServer, params: types.DefinitionParams):
@@ -252,20 +203,20 @@ def build_server() -> PolicyServer:
     def complete(ls: PolicyServer, params: types.CompletionParams):
         uri = params.text_document.uri
         result = ls.analysis(uri)
-        line, col = _position(result, params.position)
+        line, col = convert.position(result, params.position)
         good = ls.good.get(uri)
         if result.index is None and good is None:  # does not parse, never did: the file without this declaration
             blanked = analyse(completion.without_declaration(result.text.lines, line), result.path, ls.encoding)
             good = blanked if blanked.index is not None else None
         items, start = completion.complete(result, good, line, col)
-        edit_range = lsp_range(result.text, line, start, line, col) if start < col else \
+        edit_range = convert.lsp_range(result.text, line, start, line, col) if start < col else \
             types.Range(params.position, params.position)
         seen, out = set(), []
         for item in items:
             if item.label in seen:
                 continue
             seen.add(item.label)
-            out.append(types.CompletionItem(label=item.label, kind=_COMPLETION_KIND.get(item.kind),
+            out.append(types.CompletionItem(label=item.label, kind=convert.COMPLETION_KIND.get(item.kind),
                                             detail=item.detail or item.kind,
                                             text_edit=types.TextEdit(range=edit_range, new_text=item.label)))
         return types.CompletionList(is_incomplete=False, items=out)
@@ -277,7 +228,7 @@ def build_server() -> PolicyServer:
         source = result if result.module is not None else ls.good.get(uri)
         if source is None:
             return []
-        return [_document_symbol(source.text, s) for s in symbols.outline(source.module, source.text)]
+        return [convert.document_symbol(source.text, s) for s in symbols.outline(source.module, source.text)]
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: PolicyServer, params: types.DocumentFormattingParams):
@@ -298,7 +249,7 @@ def build_server() -> PolicyServer:
             return []
         text = Text(source, ls.encoding)
         last = len(text.lines)
-        whole = lsp_range(text, 1, 1, last, len(text.lines[-1]) + 1)
+        whole = convert.lsp_range(text, 1, 1, last, len(text.lines[-1]) + 1)
         return [types.TextEdit(range=whole, new_text=formatted)]
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
@@ -315,7 +266,7 @@ def build_server() -> PolicyServer:
         checked = ls.verdicts.get(uri)
         found += lenses.property_lenses(result.policy, result.path, uri, checked[1] if checked else None,
                                         stale=bool(checked) and checked[0] != digest, running=uri in ls.running)
-        return [types.CodeLens(range=lsp_range(result.text, lens.line, lens.col, lens.line, lens.col + 1),
+        return [types.CodeLens(range=convert.lsp_range(result.text, lens.line, lens.col, lens.line, lens.col + 1),
                                command=types.Command(title=lens.title, command=lens.command, arguments=lens.arguments))
                 for lens in found]
 
@@ -343,15 +294,6 @@ def build_server() -> PolicyServer:
         return message
 
     return server
-
-
-def _document_symbol(text: Text, symbol: symbols.Symbol) -> types.DocumentSymbol:
-    span = symbol.span
-    line, col, end_col = symbol.selection
-    return types.DocumentSymbol(name=symbol.name, kind=_SYMBOL_KIND[symbol.kind], detail=symbol.detail or None,
-                                range=lsp_range(text, span.line, span.col, span.end_line, span.end_col),
-                                selection_range=lsp_range(text, line, col, line, end_col),
-                                children=[_document_symbol(text, c) for c in symbol.children] or None)
 
 
 def main() -> None:
