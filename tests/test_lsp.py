@@ -169,6 +169,13 @@ async def test_definition_across_extends(client: LanguageClient):
     assert found[0].range == types.Range(where, types.Position(where.line, where.character + len("居民住院基层比例")))
 
 
+async def test_definition_of_an_extends_path_is_the_base_file(client: LanguageClient):
+    uri = open_file(client, ZHOUSHAN)
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=position(ZHOUSHAN, 'extends "zhoushan', offset=12)))
+    assert [f.uri for f in found] == [BASELINE.as_uri()]
+
+
 async def test_definition_of_a_prelude_input(client: LanguageClient):
     uri = open_file(client, ZHOUSHAN)
     found = await client.text_document_definition_async(types.DefinitionParams(

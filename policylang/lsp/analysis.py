@@ -78,6 +78,19 @@ def key_at(current: Analysis, good: Analysis | None, line: int, col: int):
     return (key, good.index, word[1], word[2]) if key else None
 
 
+def file_at(current: Analysis, line: int, col: int) -> str | None:
+    """The file an `extends` or `conforms to` string under the cursor names, if the chain read it."""
+    header = next((d for d in current.module.decls if isinstance(d, ast.PolicyHeader)), None) \
+        if current.module else None
+    if header is None:
+        return None
+    for path, span in ([header.extends] if header.extends else []) + list(header.conforms):
+        if span.line == line and span.col <= col <= span.end_col:
+            file = os.path.normpath(Path(current.path).parent / path)
+            return file if file in current.texts else None
+    return None
+
+
 def _is_guideline(module: ast.Module) -> bool:
     return any(isinstance(d, ast.PolicyHeader) and d.kind == "guideline" for d in module.decls)
 

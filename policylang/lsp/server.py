@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from policylang.lsp import completion, convert, hover, lenses, symbols
-from policylang.lsp.analysis import Analysis, analyse, key_at
+from policylang.lsp.analysis import Analysis, analyse, file_at, key_at
 from policylang.lsp.text import Text
 
 DEBOUNCE = 0.2
@@ -181,8 +181,11 @@ def build_server() -> PolicyServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: PolicyServer, params: types.DefinitionParams):
         key, found = _key(ls, params.text_document.uri, params.position)
-        if key is None:
-            return None
+        if key is None:  # on `extends "base.pol"`: the file itself
+            result = ls.analysis(params.text_document.uri)
+            file = file_at(result, *convert.position(result, params.position))
+            return [types.Location(uri=convert.uri(file), range=types.Range(types.Position(0, 0),
+                                                                             types.Position(0, 0)))] if file else None
         index, result = found
         defs = index.definitions.get(key, [])
         # the definition in effect first (an extending file's), then the ones it replaces
