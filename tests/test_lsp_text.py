@@ -118,3 +118,14 @@ def test_hover_while_the_text_does_not_parse_finds_the_name_under_the_cursor():
     assert current.index is None
     number = next(n for n, s in enumerate(broken.split("\n"), 1) if s.startswith("output 统筹支付"))
     assert hover_text(current, good, number, 10).startswith("**output** `统筹支付`: money")
+
+
+def test_completion_in_the_header_offers_its_entries():
+    path = str(ROOT / "policies" / "shaoxing-2024.pol")
+    source = (ROOT / "policies" / "shaoxing-2024.pol").read_text(encoding="utf-8")
+    lines = source.split("\n")
+    number = next(n for n, s in enumerate(lines, 1) if s.startswith("policy ")) + 1
+    lines.insert(number - 1, "  ")
+    current = analyse("\n".join(lines), path)
+    labels = {i.label for i in complete(current, None, number, 3)[0]}
+    assert {"extends", "conforms to", "in force from"} <= labels and "统筹支付" not in labels

@@ -14,7 +14,10 @@ TYPES = ("money", "rate", "points", "number", "bool", "date", "text")
 EXPRESSION_KEYWORDS = ("if", "then", "else", "and", "or", "not", "in", "true", "false", "not applicable",
                        "min", "max", "round", "left.", "right.")
 BLOCK_KEYWORDS = {"property": ("vary", "when", "holds"), "example": ("state", "claim", "expect"),
-                  "page": ("representative", "axis"), "scope": ("require",)}
+                  "page": ("representative", "axis"), "scope": ("require",), "table": ("default",),
+                  "policy": ("document", "title", "issuer", "issued", "in force from", "source", "extends",
+                             "conforms to"),
+                  "guideline": ("document", "title", "issuer", "issued", "in force from", "source")}
 
 
 @dataclass
@@ -48,6 +51,8 @@ def complete(current: Analysis, good: Analysis | None, line: int, col: int) -> t
         wanted = {"claim": ("input",), "state": ("accumulator",), "expect": ("rule", "output", "assumption")}[block]
         return [_item(d) for d in _defs(index, "value") if d.kind in wanted], start
     items = [Item(k, "keyword") for k in BLOCK_KEYWORDS.get(block, ())] if not before.strip() else []
+    if block in ("policy", "guideline"):  # the header holds its entries, no expression
+        return items, start
     items += [_item(d) for d in _defs(index, "value") if d.kind != "fact"]
     items += [Item(d.key[2], "member", d.key[1]) for d in _defs(index, "member")]
     return items + [Item(k, "keyword") for k in EXPRESSION_KEYWORDS], start
