@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from policylang import ir
@@ -46,7 +47,7 @@ def analyse(source: str, path: str, encoding: str = "utf-16") -> Analysis:
     except DiagnosticError as exc:
         result.diagnostics = list(exc.diagnostics)
         return result
-    files = [(PRELUDE_NAME, Text(PRELUDE_PATH.read_text(encoding="utf-8"), encoding), prelude())]
+    files = [(PRELUDE_NAME, _prelude_text(encoding), prelude())]
     root = os.path.realpath(default_root(path))
     files.extend(_chain(result.module, encoding, root))
     files.append((path, text, result.module))
@@ -109,11 +110,11 @@ def _chain(module: ast.Module, encoding: str, root: str, seen: frozenset = froze
         if file in seen or file == module.file or not _inside(file, root):
             continue
         try:
-            base, source = _parsed(file)
+            base, text = _parsed(file, encoding)
         except (DiagnosticError, OSError, UnicodeDecodeError):
             continue
         out.extend(_chain(base, encoding, root, seen | {file, module.file}))
-        out.append((file, Text(source, encoding), base))
+        out.append((file, text, base))
     return out
 
 
@@ -125,13 +126,19 @@ def _inside(file: str, root: str) -> bool:
         return False
 
 
-_PARSED: dict = {}  # file -> ((mtime, size), module, text): a base file is parsed again only when it changes
+_PARSED: dict = {}  # (file, encoding) -> ((mtime, size), module, Text): parsed and tokenized again only when it changes
 
 
-def _parsed(file: str) -> tuple[ast.Module, str]:
+def _parsed(file: str, encoding: str) -> tuple[ast.Module, Text]:
     stat = os.stat(file)
     stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _PARSED.get(file)
+    cached = _PARSED.get((file, encoding))
     if cached is None or cached[0] != stamp:
-        cached = _PARSED[file] = (stamp, parse_file(file), Path(file).read_text(encoding="utf-8-sig"))
+        source = Path(file).read_text(encoding="utf-8-sig")
+        cached = _PARSED[file, encoding] = (stamp, parse_file(file), Text(source, encoding))
     return cached[1], cached[2]
+
+
+@lru_cache(maxsize=3)
+def _prelude_text(encoding: str) -> Text:
+    return Text(PRELUDE_PATH.read_text(encoding="utf-8"), encoding)
