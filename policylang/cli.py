@@ -167,34 +167,45 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume,
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="List rules, rows, bands, versions, members and condition outcomes no example exercises.")
+@click.option("--format", "fmt", type=click.Choice(["text", "lcov", "cobertura"]), default="text", show_default=True,
+              help="With --coverage: lcov or Cobertura XML for CI coverage tools (docs/ci.md).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the lcov or Cobertura report here.")
 @ASSUME
 @ROOT
-def test_command(paths, show_coverage, assume, root):
+def test_command(paths, show_coverage, fmt, output, assume, root):
     """Run every example of the policies in PATHS (default: policies/)."""
     from policylang.testing import coverage, run_examples
 
+    if fmt != "text" and not show_coverage:
+        raise click.UsageError("--format lcov|cobertura is a coverage report: add --coverage")
+    echo = click.echo if fmt == "text" or output else lambda *a, **k: click.echo(*a, **{**k, "err": True})
     policies, problems = _load_all(paths, assume, root)
     passed = failed = 0
     for ir_policy in policies:
-        click.echo(ir_policy.file)
+        echo(ir_policy.file)
         for result in run_examples(ir_policy):
             span = result.example.span
             status = "PASS" if result.passed else "FAIL"
-            click.echo(f"  {status} {result.example.name}" + ("" if result.passed else f"  ({span})"))
+            echo(f"  {status} {result.example.name}" + ("" if result.passed else f"  ({span})"))
             for step in result.steps:
                 for problem in step.problems:
                     where = f"claim {step.number}: " if len(result.example.steps) > 1 else ""
-                    click.echo(f"       {where}{problem}")
+                    echo(f"       {where}{problem}")
             passed += result.passed
             failed += not result.passed
-        if show_coverage:
+        if show_coverage and fmt == "text":
             gaps = coverage(ir_policy)
-            click.echo(f"  coverage: {len(gaps)} item(s) not exercised by any example" if gaps
-                       else "  coverage: every rule, row, band, version, member and condition (true and false) is exercised")
+            echo(f"  coverage: {len(gaps)} item(s) not exercised by any example" if gaps
+                 else "  coverage: every rule, row, band, version, member and condition (true and false) is exercised")
             for gap in gaps:
-                click.echo(f"    {gap.kind:<7} {gap.span}  {gap.text}")
+                echo(f"    {gap.kind:<7} {gap.span}  {gap.text}")
+    if fmt != "text":
+        from policylang.coverage_formats import write
+
+        report = write(policies, fmt)
+        Path(output).write_text(report, encoding="utf-8") if output else click.echo(report, nl=False)
     unreadable = f", {len(problems)} file(s) with errors" if problems else ""
-    click.echo(f"{passed} passed, {failed} failed{unreadable}")
+    echo(f"{passed} passed, {failed} failed{unreadable}")
     if problems:
         raise InputError("\n\n".join(problems))
     if failed:
@@ -318,6 +329,9 @@ cli.add_command(synth_command)
 from policylang.cli_serve import serve_command  # noqa: E402 - the command lives in its own module
 
 cli.add_command(serve_command)
+from policylang.cli_lsp import lsp_command  # noqa: E402 - policylang lsp, in its own module
+
+cli.add_command(lsp_command)
 
 
 def main(argv=None):

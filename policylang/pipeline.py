@@ -33,6 +33,11 @@ def load_text(text: str, file: str = "<string>", assume: dict | None = None,
     return _front_end(parse_text(text, file), assume, root)
 
 
+def load_module(module: ast.Module, assume: dict | None = None, root: str | Path | None = None) -> ir.Policy:
+    """load_text for a module already parsed (the language server parses once for its outline and index)."""
+    return _front_end(module, assume, root)
+
+
 def _front_end(module, assume, root=None) -> ir.Policy:
     header = next((d for d in module.decls if isinstance(d, ast.PolicyHeader)), None)
     if header is not None and header.kind == "guideline":

@@ -304,6 +304,12 @@ def policy_expressions(policy: ir.Policy):
         yield r.expr
 
 
+def conditions(policy: ir.Policy) -> list:
+    """The condition items coverage asks examples to make true and false (see _conditions); the
+    coverage formats report each as a branch."""
+    return list(_conditions(policy))
+
+
 def _conditions(policy: ir.Policy):
     """Every condition that examples must make both true and false, once per source position: each
     comparison wherever it stands, and each bool in a condition position (an `if`, `when` or `require`
