@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
+from policylang.cli_batch import eval_streamed, streamed_options, synth_command
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
 from policylang.explain import explain_events
@@ -118,10 +119,13 @@ def cli():
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl"]), default="json", show_default=True)
 @ASSUME
 @ROOT
-def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root):
-    """Evaluate claims against POLICY and print every output as JSON."""
+@streamed_options
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root, **streamed):
+    """Evaluate claims against POLICY and print every output as JSON (with --out: stream them to a file)."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
+    if eval_streamed(lambda: _load(policy, assume, root), policy, claim_text, claims_file, explain, backend, **streamed):
+        return
     ir_policy = _load(policy, assume, root)
     if claim_text:
         records, errors = parse_json_document(claim_text, "--claim")
@@ -300,6 +304,9 @@ def compile_command(policy, root):
     from policylang.backends.python import generate_source
 
     click.echo(generate_source(_load(policy, root=root)), nl=False)
+
+
+cli.add_command(synth_command)
 
 
 def main(argv=None):

@@ -1,0 +1,102 @@
+"""Streamed result and reject writers: each batch written as it is done, to a temporary name beside the
+target, renamed over it only when the whole run has succeeded (`commit`). A run that fails part way leaves
+no file that looks complete: `abort` removes the temporary file and the target is untouched.
+
+Money: decimal strings ("650.00") in CSV and JSONL, decimal128(20, 2) in Parquet (the result schema's type).
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from policylang.batch.contract import Reject
+
+
+class _Staged:
+    """A file written under a temporary name in the target's directory and renamed at the end."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent or ".")
+        os.close(fd)
+        self.temp = Path(name)
+
+    def commit(self) -> None:
+        self.close()
+        os.replace(self.temp, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.close()
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        pass
+
+
+class ResultWriter(_Staged):
+    def __init__(self, path: Path, schema: pa.Schema):
+        super().__init__(path)
+        self.schema = schema
+        self.format = self.path.suffix.lower()
+        self.rows = 0
+        if self.format == ".parquet":
+            self.out = pq.ParquetWriter(self.temp, schema)
+        elif self.format == ".csv":
+            self.out = pacsv.CSVWriter(self.temp, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        else:
+            self.out = open(self.temp, "w", encoding="utf-8", newline="\n")
+
+    def write(self, table: pa.Table) -> None:
+        self.rows += len(table)
+        if self.format == ".jsonl":
+            self.out.write("".join(json.dumps(r, ensure_ascii=False, default=_plain) + "\n"
+                                   for r in table.to_pylist()))
+        elif len(table):
+            self.out.write_table(table)
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+class RejectWriter(_Staged):
+    """The rejects file: CSV with columns row, field, reason, hint (one line per problem; a row may have several)."""
+
+    COLUMNS = ("row", "field", "reason", "hint")
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.file = open(self.temp, "w", encoding="utf-8", newline="")
+        self.out = csv.writer(self.file)
+        self.out.writerow(self.COLUMNS)
+        self.rows: set[int] = set()
+
+    def write(self, rejects: list[Reject]) -> None:
+        for r in rejects:
+            self.rows.add(r.row)
+            self.out.writerow((r.row, r.field or "", r.reason, r.hint or ""))
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
