@@ -15,6 +15,7 @@ import click
 
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
 from policylang.cli_batch import eval_streamed, streamed_options, synth_command
+from policylang.cli_simulate import simulate_command, sweep_command
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
 from policylang.explain import explain_events
@@ -307,6 +308,8 @@ def compile_command(policy, root):
 
 
 cli.add_command(synth_command)
+cli.add_command(simulate_command)
+cli.add_command(sweep_command)
 
 
 def main(argv=None):

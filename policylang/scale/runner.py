@@ -1,0 +1,2 @@
+class RunFailed(Exception):
+    pass
