@@ -80,7 +80,7 @@ def _deciles(t: Tally) -> list[dict]:
     n = len(spend)
     if not n:
         return []
-    order = np.argsort(spend, kind="stable")
+    order = np.lexsort((t.column("first_row"), spend))
     decile = np.empty(n, np.int64)
     decile[order] = np.arange(n) * 10 // n
     cols = {k: t.column(k) for k in ("base_psn", "reform_psn", "base_fund", "reform_fund")}

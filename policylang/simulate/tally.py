@@ -90,7 +90,7 @@ class Tally:
         return cat(self.claim_delta), cat(self.claim_base)
 
 
-PERSON_COLUMNS = ("spend", "base_psn", "reform_psn", "base_fund", "reform_fund", "claims")
+PERSON_COLUMNS = ("spend", "base_psn", "reform_psn", "base_fund", "reform_fund", "claims", "first_row")
 
 
 def tally_batch(stages: list, base: Side, reform: Side, dims: dict, rows: np.ndarray, claim_ids: pa.Array,
@@ -141,11 +141,11 @@ def tally_batch(stages: list, base: Side, reform: Side, dims: dict, rows: np.nda
             hit = c == j
             if hit.any():
                 _add(table, member, [exact_sum(v[hit]) for v in sums])
-    _persons(t, base, reform, read, cmp, b_psn, r_psn, b_fund, r_fund)
+    _persons(t, base, reform, read, cmp, b_psn, r_psn, b_fund, r_fund, rows)
     return t
 
 
-def _persons(t: Tally, base: Side, reform: Side, read, cmp, b_psn, r_psn, b_fund, r_fund) -> None:
+def _persons(t: Tally, base: Side, reform: Side, read, cmp, b_psn, r_psn, b_fund, r_fund, rows) -> None:
     """Per person-year sums over its compared claims; spend is the cost of every claim it has that either
     side covers (medfee_sumamt). A claim without a person is a person-year of its own."""
     covered = read & (base.applicable | reform.applicable)
@@ -178,6 +178,9 @@ def _persons(t: Tally, base: Side, reform: Side, read, cmp, b_psn, r_psn, b_fund
     cols = {"spend": per(cost), "base_psn": per(np.where(c, b_psn[idx], 0)), "reform_psn": per(np.where(c, r_psn[idx], 0)),
             "base_fund": per(np.where(c, b_fund[idx], 0)), "reform_fund": per(np.where(c, r_fund[idx], 0)),
             "claims": claims}
+    first = np.full(m, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, group, rows[idx].astype(np.int64))
+    cols["first_row"] = first  # orders ties of spend the same however the claims were partitioned
     keep = claims > 0
     t.persons_without += int((~keep).sum())
     for k, v in cols.items():
