@@ -15,7 +15,7 @@ import click
 
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
 from policylang.cli_batch import eval_streamed, streamed_options, synth_command
-from policylang.cli_simulate import simulate_command, sweep_command
+from policylang.cli_simulate import eval_dask_run, eval_engine, simulate_command, sweep_command
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
 from policylang.explain import explain_events
@@ -121,10 +121,13 @@ def cli():
 @ASSUME
 @ROOT
 @streamed_options
-def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root, **streamed):
+@eval_engine
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root, engine, scheduler, **streamed):
     """Evaluate claims against POLICY and print every output as JSON (with --out: stream them to a file)."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
+    if eval_dask_run(lambda: _load(policy, assume, root), claims_file, streamed["out"], engine, scheduler):
+        return
     if eval_streamed(lambda: _load(policy, assume, root), policy, claim_text, claims_file, explain, backend, **streamed):
         return
     ir_policy = _load(policy, assume, root)

@@ -239,3 +239,40 @@ def simulate_dask(pair, claims: str, scheduler: str | None = None, buckets: int 
     for t in tallies:
         total.merge(t)
     return Outcome(total, source.rows, time.perf_counter() - started)
+
+
+def _sweep(policies: list, bucket: int, hook, *pieces) -> list:
+    from policylang.batch.engines import engine_for
+    from policylang.scale.partition import _split
+    from policylang.simulate.sweep import sweep_table
+
+    if hook is not None:
+        hook(bucket)
+    table = _gather(list(pieces))
+    if table is None:
+        return [None] * len(policies)
+    claims, rows = _split(table)
+    return sweep_table(policies, [engine_for(p) for p in policies], claims, rows)
+
+
+def sweep_dask(policies: list, claims: str, scheduler: str | None = None, buckets: int | None = None,
+               client=None, hook=None) -> tuple[list, int]:
+    """Each value's totals (simulate/sweep.py) computed partition by partition on a Dask cluster."""
+    from policylang.simulate.sweep import merge
+
+    source = open_source(claims, policies[0])
+    own, cluster = (client, None) if client is not None else client_for(scheduler)
+    try:
+        n = buckets or max(2 * len(own.scheduler_info()["workers"]), 1)
+        shares = _shuffle(own, source, policies[0], n)
+        parts = _wait(own, [own.submit(_sweep, policies, b, hook, *shares[b], pure=False) for b in range(n)])
+    finally:
+        if cluster is not None:
+            own.close()
+            cluster.close()
+    found: list = [None] * len(policies)
+    for part in parts:
+        for i, p in enumerate(part):
+            if p is not None:
+                found[i] = merge(found[i], p)
+    return found, source.rows
