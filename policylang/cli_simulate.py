@@ -121,8 +121,10 @@ def simulate_command(baseline, reform, claims, out, assume, base_assume, reform_
         rows = {"in": result.rows_in, "refused_by_reader": result.reader_rejected,
                 "refused_by_baseline": result.tally.rejected["baseline"],
                 "refused_by_reform": result.tally.rejected["reform"]}
+        from policylang.simulate.typical import typical_claims
+
         doc = build(result.tally, policy_entry(pair.baseline, pair.base_engine), policy_entry(pair.reform, pair.reform_engine),
-                    rows, keep_in_force, claims, result.seconds)
+                    rows, keep_in_force, claims, result.seconds, typical_claims(pair.baseline, pair.reform))
         if out:
             from policylang.simulate.page import write_report
 

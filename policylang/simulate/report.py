@@ -129,7 +129,7 @@ def histogram(delta: np.ndarray, bins: int = 20) -> dict:
 
 
 def build(t: Tally, baseline: dict, reform: dict, rows: dict, keep_in_force: bool, claims: Path | str,
-          seconds: float | None = None) -> dict:
+          seconds: float | None = None, typical: list | None = None) -> dict:
     names = t.stages + ["psn_part_amt", "medfee_sumamt"]
     spend = []
     for k in names:
@@ -167,5 +167,6 @@ def build(t: Tally, baseline: dict, reform: dict, rows: dict, keep_in_force: boo
         "breakdowns": breakdowns,
         "deciles": _deciles(t),
         "histogram": histogram(person_delta),
+        "typical": typical or [],
         "seconds": None if seconds is None else round(seconds, 3),
     }
