@@ -90,6 +90,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_row(client, claims, tmp
     while time.time() < deadline and not any(client.processing().values()):
         time.sleep(0.05)
     time.sleep(0.5)
+    assert thread.is_alive(), "the run ended before a worker could be killed: the test would prove nothing"
     os.kill(pids[0], signal.SIGKILL)
     thread.join(120)
     out = tmp_path / "out"

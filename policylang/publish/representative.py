@@ -178,11 +178,13 @@ class Search:
         """The policy's constraints hold for the claim (a not-applicable one is not checked)."""
         return not any(self.interpreter.holds(c.expr, claim, self.state) is False for c in self.p.constraints)
 
-    def first(self, fixed: dict, inputs: list, domains: list, accept, limit: int = 2000):
+    def first(self, fixed: dict, inputs: list, domains: list, accept, limit: int = 2000,
+              exceptions: str = "last"):
         """The most ordinary whole claim that `accept(claim)` takes (returns a result, not None), as
-        (claim, result); a claim holding a value the rules treat as an exception is taken only when no
-        ordinary one is. The one search the ratio matrix, the payment chart and the simulate report share:
-        the order of `Preferences`, the branches a requirement or constraint rules out skipped."""
+        (claim, result). A claim holding a value the rules treat as an exception is taken only when no
+        ordinary one is (`exceptions="last"`), never (`"never"`), or in its turn (`"any"`). The one search
+        the ratio matrix, the payment chart and the simulate report share: the order of `Preferences`,
+        the branches a requirement or constraint rules out skipped, at most `limit` claims tried."""
         exception = None
         for n, combo in enumerate(self.combinations(fixed, inputs, domains)):
             if n >= limit:
@@ -194,9 +196,11 @@ class Search:
             result = accept(claim)
             if result is None:
                 continue
-            if not any(self.prefs.exceptional(i, v) for i, v in zip(inputs, combo) if v is not ABSENT):
+            if exceptions == "any" or not any(self.prefs.exceptional(i, v) for i, v in zip(inputs, combo)
+                                              if v is not ABSENT):
                 return claim, result
-            exception = exception or (claim, result)
+            if exceptions == "last":
+                exception = exception or (claim, result)
         return exception
 
     def combinations(self, fixed: dict, inputs: list, domains: list, prefix: tuple = ()):
