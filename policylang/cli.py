@@ -15,6 +15,7 @@ import click
 
 from policylang.claims import ClaimError, ClaimReader, load_json, parse_json_document, read_records, result_record
 from policylang.cli_batch import eval_streamed, streamed_options, synth_command
+from policylang.cli_simulate import eval_dask_run, eval_engine, simulate_command, sweep_command
 from policylang.diagnostics import DiagnosticError, SourceCache, render, render_all
 from policylang.evaluators import BACKENDS, run_claims
 from policylang.trace import identity, trace
@@ -123,12 +124,15 @@ def cli():
 @ASSUME
 @ROOT
 @streamed_options
-def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root, **streamed):
+@eval_engine
+def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume, root, engine, scheduler, **streamed):
     """Evaluate claims against POLICY and print every output as JSON (with --out: stream them to a file)."""
     if bool(claim_text) == bool(claims_file):
         raise click.UsageError("give exactly one of --claim JSON or --claims FILE")
     if fmt == "text" and not explain:
         raise click.UsageError("--format text is the narrative of --explain: add --explain")
+    if eval_dask_run(lambda: _load(policy, assume, root), claims_file, streamed["out"], engine, scheduler):
+        return
     if eval_streamed(lambda: _load(policy, assume, root), policy, claim_text, claims_file, explain, backend, **streamed):
         return
     ir_policy = _load(policy, assume, root)
@@ -332,6 +336,8 @@ cli.add_command(serve_command)
 from policylang.cli_lsp import lsp_command  # noqa: E402 - policylang lsp, in its own module
 
 cli.add_command(lsp_command)
+cli.add_command(simulate_command)
+cli.add_command(sweep_command)
 
 
 def main(argv=None):

@@ -209,6 +209,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "key's totals): compare accumulators kept per the same keys"),
     "E0413": ("platform name `{platform}` is used by both `{first}` and `{second}`", "each platform name names one output"),
     "E0414": ("band of `{name}` ends at {hi}, which is not above its start {lo}", "write each band as low .. high with low < high"),
+    # simulate, sweep and the Dask runner (E0495-E0499)
+    "E0495": ("`{policy}` computes no {what}: simulate compares {what_cn} claim by claim",
+              "simulate needs a policy whose outputs are tagged with the platform's fund names (`as hifp_pay`) and "
+              "that reads 政策范围内费用, so that fund_pay_sumamt and psn_part_amt are defined"),
+    "E0496": ("the baseline results in {path} were computed {what}",
+              "delete the file (it is written again) or give another --baseline-results path"),
+    "E0497": ("`--assume {text}`: {what}", "write NAME=FROM..TO/STEP, such as 居民普通门诊基层比例=55%..70%/5pp"),
+    "E0498": ("the Dask run did not finish: {what}", "{hint}"),
     # examples (E05xx)
     "E0501": ("example failed", ""),
 }

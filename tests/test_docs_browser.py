@@ -238,3 +238,28 @@ def test_the_browser_checks_can_fail(browser, tmp_path):
     assert measured["tables"][0]["size"][1] == 0
     image = measured["charts"][0]
     assert image["tag"] == "img" and image["natural"] == [0, 0]
+
+
+def test_simulate_report_page(browser, tmp_path, capsys):
+    """`policylang simulate … --out DIR`'s report.html: no error, its tables laid out, both charts drawn."""
+    from policylang.batch.synth import synthesize
+    from policylang.pipeline import load_policy
+
+    claims = tmp_path / "claims.parquet"
+    synthesize(load_policy(ROOT / "policies" / "zhoushan-2023.pol"), 600, 3, claims)
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "-c", "from policylang.cli import main; main()", "simulate",
+                           str(ROOT / "policies" / "zhoushan-2023-baseline.pol"), str(ROOT / "policies" / "zhoushan-2023.pol"),
+                           "--claims", str(claims), "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    page = out / "report.html"
+    measured = _open(browser, page)
+    assert _errors(browser) == []
+    assert measured["tables"]
+    for table in measured["tables"]:
+        assert table["size"][0] > 0 and table["size"][1] > 0 and table["rows"] > 0, f"a table not drawn: {table}"
+    assert len(measured["charts"]) == 2, measured["charts"]
+    for chart in measured["charts"]:
+        assert chart["size"][0] > 100 and chart["size"][1] > 50, f"a chart drawn too small or not at all: {chart}"
+    _check_chinese_font(browser)
+    _screenshot(browser, page, out, measured, tmp_path, capsys)

@@ -39,7 +39,7 @@ from policylang import ir
 from policylang.claims import ClaimReader, setlinfo
 from policylang.evaluators import evaluator
 from policylang.publish.render import escape_braces, html_escape
-from policylang.publish.representative import ABSENT as _ABSENT, Preferences, representative_day
+from policylang.publish.representative import ABSENT as _ABSENT, Preferences, Search, representative_day
 from policylang.runtime import NotApplicable
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -305,14 +305,7 @@ class _Model:
 
     def _ruled_out(self, key: dict) -> bool:
         """A scope requirement that reads only these inputs and fails: no other input can help."""
-        claim = {**key, self.policy.service_date: self.day}
-        from policylang.backends.interpreter import Interpreter
-
-        interpreter = Interpreter(self.policy)
-        for req in self.policy.scope:
-            if _input_reads(req.expr) <= set(claim) and interpreter.holds(req.expr, claim, {}) is False:
-                return True
-        return False
+        return Search(self.policy, self.prefs).excluded(key)  # the matrix's test (representative.Search)
 
     def _example_steps(self) -> list[dict]:
         """The inputs of every example claim the policy covers, in the order written."""
@@ -430,31 +423,6 @@ def _shown(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
-
-
-def _input_reads(expr) -> set:
-    """Names of the inputs an expression reads; a rule, table or accumulator read adds an unreadable marker."""
-    names: set = set()
-
-    def walk(e):
-        if isinstance(e, ir.InputRef):
-            names.add(e.name)
-        elif isinstance(e, (ir.RuleRef, ir.TableRef, ir.BracketsRef, ir.AccRef, ir.Side)):
-            names.add(object())  # never a subset of a claim's names
-        elif isinstance(e, (ir.Arith, ir.Compare, ir.Logic)):
-            walk(e.left), walk(e.right)
-        elif isinstance(e, (ir.Not, ir.Neg, ir.Round)):
-            walk(e.operand)
-        elif isinstance(e, ir.InSet):
-            walk(e.operand)
-        elif isinstance(e, ir.If):
-            walk(e.cond), walk(e.then), walk(e.otherwise)
-        elif isinstance(e, ir.MinMax):
-            for a in e.args:
-                walk(a)
-
-    walk(expr)
-    return names
 
 
 def _inputs_read(policy: ir.Policy) -> set:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice, product
+from itertools import product
 
 from policylang import ir
 from policylang.evaluators import evaluator
@@ -174,23 +174,24 @@ class _Builder:
     def cell(self, rule: ir.Rule, fixed: dict, others: list, domains: list) -> Cell:
         if self.search.excluded(fixed):
             return Cell("out", "—")
-        baseline, first_na = None, None
-        # The branches a requirement already rules out are skipped (淄博's 就医地 = 市外 would otherwise
-        # use up the search before 市内).
-        for combo in islice(self.search.combinations(fixed, others, domains), SEARCH_LIMIT):
-            ok, outputs = self.run(fixed, others, combo)
-            if not ok:
-                continue
-            v = outputs[rule.name]
-            if not isinstance(v, NotApplicable) and not self.exceptional(others, combo):
-                baseline = (combo, v)
-                break
-            if first_na is None and isinstance(v, NotApplicable):
-                first_na = (combo, v)
-        chosen = baseline or first_na
+        # The one search (representative.Search.first): the branches a requirement already rules out are
+        # skipped (淄博's 就医地 = 市外 would otherwise use up the search before 市内). The ordinary claim
+        # with a ratio, never one with an exception; else the first claim whose ratio is not applicable.
+        found: dict = {}
+
+        def ratio(claim: dict):
+            key = tuple(claim.get(i.name, ABSENT) for i in others)
+            if key not in found:
+                outcome = self.evaluate(claim, self.state)
+                found[key] = outcome.outputs[rule.name] if outcome.applicable else None
+            return found[key]
+
+        chosen = self.search.first(fixed, others, domains, lambda c: _given(ratio(c)), SEARCH_LIMIT, "never") or \
+            self.search.first(fixed, others, domains, lambda c: _missing(ratio(c)), SEARCH_LIMIT, "any")
         if chosen is None:
             return Cell("out", "—")
-        combo, v = chosen
+        claim, v = chosen
+        combo = tuple(claim.get(i.name, ABSENT) for i in others)
         # the author's values are listed apart (Matrix.author); a value shown here is the search's choice
         held = {i.name: _shown(x, i.type) for i, x in zip(others, combo)
                 if i.name in self.read and len(self.prefs.domain(i)) > 1 and x is not ABSENT
@@ -235,6 +236,16 @@ def _shown(value, t: ir.Type) -> str:
     if value is ABSENT:
         return "（未给出）"
     return values.show(value, t)
+
+
+def _given(value):
+    """A ratio with a value, else None (for Search.first)."""
+    return value if value is not None and not isinstance(value, NotApplicable) else None
+
+
+def _missing(value):
+    """A ratio the claim leaves not applicable, else None (for Search.first)."""
+    return value if isinstance(value, NotApplicable) else None
 
 
 def _inputs_read(policy: ir.Policy) -> set:

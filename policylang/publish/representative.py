@@ -26,7 +26,9 @@ group, a named disease), so each input's values are ordered, most ordinary first
 
 `Search` then enumerates whole claims in that order, skipping the branches a scope requirement or a
 constraint already rules out; the matrix (`matrix.py`) takes each cell's first claim that gives a
-ratio, the chart (`chart.py`) orders its candidates the same way.
+ratio, the chart (`chart.py`) orders its candidates the same way and rules out the same branches
+(`Search.excluded`), and the simulate report (`simulate/typical.py`) takes, per 险种 and 就诊类型, the
+first claim both policies pay for (`Search.first`).
 """
 from __future__ import annotations
 
@@ -175,6 +177,31 @@ class Search:
     def valid(self, claim: dict) -> bool:
         """The policy's constraints hold for the claim (a not-applicable one is not checked)."""
         return not any(self.interpreter.holds(c.expr, claim, self.state) is False for c in self.p.constraints)
+
+    def first(self, fixed: dict, inputs: list, domains: list, accept, limit: int = 2000,
+              exceptions: str = "last"):
+        """The most ordinary whole claim that `accept(claim)` takes (returns a result, not None), as
+        (claim, result). A claim holding a value the rules treat as an exception is taken only when no
+        ordinary one is (`exceptions="last"`), never (`"never"`), or in its turn (`"any"`). The one search
+        the ratio matrix, the payment chart and the simulate report share: the order of `Preferences`,
+        the branches a requirement or constraint rules out skipped, at most `limit` claims tried."""
+        exception = None
+        for n, combo in enumerate(self.combinations(fixed, inputs, domains)):
+            if n >= limit:
+                break
+            claim = {self.p.service_date: self.prefs.day, **fixed,
+                     **{i.name: v for i, v in zip(inputs, combo) if v is not ABSENT}}
+            if not self.valid(claim):
+                continue
+            result = accept(claim)
+            if result is None:
+                continue
+            if exceptions == "any" or not any(self.prefs.exceptional(i, v) for i, v in zip(inputs, combo)
+                                              if v is not ABSENT):
+                return claim, result
+            if exceptions == "last":
+                exception = exception or (claim, result)
+        return exception
 
     def combinations(self, fixed: dict, inputs: list, domains: list, prefix: tuple = ()):
         """The inputs' values in product order of their domains, without the branches a requirement or

@@ -1,0 +1,76 @@
+"""The streamed simulation: one read of the claims file, each batch evaluated by both policies.
+
+The batch driver of the streamed eval (batch/run.py) cuts the file into tables of whole persons; each goes
+to `Pair.tally` and the tallies merge. With `--baseline-results FILE` the baseline's results are written
+there on the first run (temp then rename) and replayed on the next (baseline.py).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm import tqdm
+
+from policylang.batch.columns import check_columns
+from policylang.batch.io import open_claims
+from policylang.batch.run import BATCH_SIZE, Driver
+from policylang.batch.writers import ResultWriter
+from policylang.simulate.baseline import CachedEngine, cached_schema, fingerprint
+from policylang.simulate.pair import Pair
+from policylang.simulate.tally import Tally
+
+
+class Outcome:
+    def __init__(self, tally: Tally, rows_in: int, reader_rejected: int, seconds: float, cache: str | None):
+        self.tally, self.rows_in, self.reader_rejected, self.seconds, self.cache = tally, rows_in, reader_rejected, seconds, cache
+
+
+def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None, batch_size: int = BATCH_SIZE,
+                  progress: bool | None = None) -> Outcome:
+    started = time.perf_counter()
+    claims = Path(claims)
+    reader = open_claims(claims, pair.baseline, batch_size)
+    header = getattr(reader, "header", None) or (reader.file.schema_arrow.names if hasattr(reader, "file") else None)
+    if header is not None:
+        check_columns(pair.reform, header, str(claims))
+    cache, writer = None, None
+    if baseline_results is not None:
+        key = fingerprint(pair.baseline, claims)
+        if Path(baseline_results).exists():
+            pair.base_engine = CachedEngine(pair.baseline, baseline_results, key)
+            cache = "read"
+        else:
+            schema = cached_schema(pair.baseline, key)
+            writer = ResultWriter(Path(baseline_results), schema)
+            cache = "written"
+    total = Tally(pair.stages, pair.thresholds)
+    counts = {"in": 0, "refused": 0}
+
+    def evaluate(table: pa.Table, rows: np.ndarray) -> None:
+        part, base = pair.tally(table, rows)
+        if writer is not None:
+            writer.write(base.results.select(writer.schema.names).cast(writer.schema))
+        total.merge(part)
+
+    bar = tqdm(total=reader.total, unit=" rows", file=sys.stderr, leave=False, dynamic_ncols=True,
+               disable=(not progress) if progress is not None else None)
+    try:
+        driver = Driver(pair.baseline, pair.base_engine, evaluate, str(claims))
+        for batch in reader.batches():
+            counts["in"] += batch.rows_in
+            counts["refused"] += len({r.row for r in batch.rejects})
+            driver.feed(batch.table, batch.rows)
+            bar.update(batch.rows_in)
+        driver.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        bar.close()
+    if writer is not None:
+        writer.commit()
+    return Outcome(total, counts["in"], counts["refused"], time.perf_counter() - started, cache)
