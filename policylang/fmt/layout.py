@@ -6,7 +6,7 @@ split at top-level keywords sees the same declarations. The layout:
 - one space between tokens, none inside `( )` and `{ }` of a set, before `,` `:` `)`, around `.` and
   `..` (a space before `->` after an open range);
 - a definition (`rule`, `output`, `assumption`, `accumulator`, `fact`) on one line if it fits, else its
-  expression on the next line; an `if … else if … else` chain or an `and`/`or` chain one branch a line;
+  expression on the next line (a lone value such as `55%` or a name stays after the `=`); an `if … else if … else` chain or an `and`/`or` chain one branch a line;
 - blocks (`policy`, `enum`, `scope`, `table`, `brackets`, `example`, `property`, `page`) one entry a line,
   indented by two; `claim`/`state`/`expect` on one line if they fit, else their values filled in lines;
 - table rows and bands aligned in columns by display width (a Chinese character is two columns);
@@ -26,7 +26,8 @@ INDENT = 2
 BLOCKS = {"policy_decl", "guideline_decl", "enum_decl", "scope_decl", "page_decl", "table_decl", "brackets_decl",
           "example_decl", "property_decl"}
 EQUATIONS = {"rule_decl", "assumption_decl", "accumulator_decl", "fact_decl"}
-_GLUE_BEFORE = {",", ")", ":", "..", "."}
+ATOMS = {"money", "rate", "points", "number", "date", "text", "true", "false", "name", "not_applicable"}
+_GLUE_BEFORE = {",", ")", ":", "."}
 _GLUE_AFTER = {"(", "."}
 _BREAK_AFTER = set("，。；：、）”,;: ")  # where a long quote string is best split
 
@@ -75,6 +76,8 @@ class Layout:
             return self.equation(node)
         if kind == "quote_decl":
             return self.quote(node)
+        if kind == "constraint_decl":
+            return self.condition(node.children)
         return self.flat(node.children)
 
     # ---- tokens and flat runs
@@ -94,12 +97,17 @@ class Layout:
         docs: list[Doc] = []
         glue = True
         prev: Leaf | None = None
+        spaced = False
         for item in seq:
             if item is _GLUE:
                 glue = True
                 continue
-            if prev is not None and not glue and not _glued(prev, item):
+            if item is _SPACE:
+                spaced = True
+                continue
+            if prev is not None and not glue and (spaced or not _glued(prev, item)):
                 docs.append(SPACE)
+            spaced = False
             docs.append(self.tok(item))
             prev, glue = item, False
         if not docs:
@@ -114,6 +122,9 @@ class Layout:
             return self.flat(kids)
         head = self.flat(kids[:eq])
         rest = [self.body(kids[eq + 1])] + [concat(SPACE, self.flat(k)) for k in kids[eq + 2:]]
+        if isinstance(kids[eq + 1], Branch) and kids[eq + 1].kind in ATOMS:
+            # A lone value stays after its `=`: a long header is not made shorter by moving it.
+            return concat(head, SPACE, self.tok(kids[eq]), Nest(INDENT, concat(SPACE, *rest)))
         return Group(concat(head, SPACE, self.tok(kids[eq]), Nest(INDENT, concat(LINE, *rest))))
 
     def body(self, node) -> Doc:
@@ -184,7 +195,15 @@ class Layout:
             parts.pop()  # the closing brace's own line break follows the block
         return parts
 
+    def condition(self, kids) -> Doc:
+        """`require expr else "…"`, `constraint expr else "…"`: `else` on the next line if it does not fit."""
+        keyword, expr, else_, message = kids
+        return Group(concat(self.tok(keyword), SPACE, Nest(INDENT, self.body(expr)),
+                            Nest(INDENT, concat(LINE, self.flat([else_, message])))))
+
     def entry_builder(self, node):
+        if isinstance(node, Branch) and node.kind == "requirement":
+            return lambda: self.condition(node.children)
         if isinstance(node, Branch) and node.kind == "page_representative":
             kw, *assignments = node.children
             return lambda: Group(concat(self.tok(kw), Nest(INDENT, concat(LINE, self.fill(assignments)))))
@@ -293,7 +312,7 @@ class _NoNotes:
 
 
 _NO_NOTES = _NoNotes()
-_GLUE = object()
+_GLUE, _SPACE = object(), object()
 
 
 def _sequence(node, out: list) -> None:
@@ -314,6 +333,18 @@ def _sequence(node, out: list) -> None:
             _sequence(k, out)
             if i == 0:
                 out.append(_GLUE)
+    elif kind in ("range_cell", "band", "input_domain"):
+        # `0元..6000元`, but `大病起付线 .. 大病起付线 + 100000元`: spaced when a bound is not a lone value.
+        dots = next(i for i, k in enumerate(kids) if isinstance(k, Leaf) and k.text == "..")
+        bounds = [k for k in (kids[dots - 1], kids[dots + 1] if dots + 1 < len(kids) else None)
+                  if isinstance(k, Branch)]
+        tight = all(b.kind in ATOMS for b in bounds)
+        for i, k in enumerate(kids):
+            if i == dots:
+                out.append(_GLUE if tight else _SPACE)
+            _sequence(k, out)
+            if i == dots and i + 1 < len(kids):
+                out.append(_GLUE if tight and kids[i + 1] in bounds else _SPACE)
     elif kind == "negate":
         _sequence(kids[0], out)
         out.append(_GLUE)
@@ -324,9 +355,7 @@ def _sequence(node, out: list) -> None:
 
 
 def _glued(prev: Leaf, nxt: Leaf) -> bool:
-    if nxt.text in _GLUE_BEFORE or prev.text in _GLUE_AFTER:
-        return True
-    return prev.text == ".." and nxt.text != "->"
+    return nxt.text in _GLUE_BEFORE or prev.text in _GLUE_AFTER
 
 
 def _join(docs: list, sep: Doc) -> Doc:
@@ -344,7 +373,7 @@ def _row_parts(row: Branch) -> tuple:
     arrow = next(i for i, k in enumerate(kids) if isinstance(k, Leaf) and k.text == "->")
     left = [k for k in kids[:arrow] if not (isinstance(k, Leaf) and k.text == ",")]
     if row.kind == "band":
-        left = [kids[:arrow]]
+        left = [Branch("band", kids[:arrow])]
     return left, kids[arrow + 1], kids[arrow + 2:]
 
 
