@@ -259,3 +259,8 @@ def test_a_file_that_does_not_parse_is_bad_input(tmp_path, capsys):
     bad.write_text(HEADER + "rule 甲: money = (1元\n", encoding="utf-8")
     code, _, err = _run(["fmt", str(bad)], capsys)
     assert code == 2 and "error[E01" in err
+
+
+def test_windows_line_ends_a_bom_and_ideographic_spaces_become_the_canonical_layout():
+    text = "\ufeff" + (HEADER + "rule 甲: rate =\u300065%  # 注\n\nrule 乙: rate = 1%\n").replace("\n", "\r\n")
+    assert format_source(text) == HEADER + "rule 甲: rate = 65%  # 注\n\nrule 乙: rate = 1%\n"
