@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # POLICYLANG_REQUIRE_SYSTEM_DEPS is set, as .ci/run does).
 SYSTEM_PACKAGES := chromium chromium-driver fonts-wqy-microhei
 
-.PHONY: setup run test bench bench-serve clean system-deps fuzz
+.PHONY: setup run test bench bench-serve clean system-deps editor-deps fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,21 @@ run: $(STAMP) system-deps
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims build/batch/claims.parquet --out build/batch/results.parquet
 	$(BIN)/policylang docs policies/ -o site
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps editor-deps
 	$(BIN)/pytest -n auto --dist loadfile  # one worker per core; a module (and its Dask cluster) stays on one worker
+
+# The VS Code grammar tests (tests/test_vscode_grammar.py) run vscode-tmgrammar-test from npm, installed
+# from editors/vscode/package-lock.json (npm ci: the locked versions, from npm's cache when it has them).
+# Without npm: a note, and those tests skip (they fail instead when POLICYLANG_REQUIRE_SYSTEM_DEPS is set).
+VSCODE := editors/vscode
+editor-deps: $(VSCODE)/node_modules/.installed
+
+$(VSCODE)/node_modules/.installed: $(VSCODE)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(VSCODE) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error && touch node_modules/.installed; \
+	else \
+	  echo "editor-deps: npm not found (install Node.js and npm; the VS Code grammar tests skip)" >&2; \
+	fi
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \

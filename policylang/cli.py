@@ -365,3 +365,8 @@ def main(argv=None):
 
 
 __all__ = ["main", "cli", "ClaimError", "load_json"]
+
+
+from policylang.cli_fmt import fmt_command  # noqa: E402  (its own module; registered here)
+
+cli.add_command(fmt_command)

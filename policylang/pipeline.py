@@ -54,3 +54,8 @@ def policy_files(paths) -> list[Path]:
     for p in map(Path, paths):
         files.extend(sorted(p.rglob("*.pol")) if p.is_dir() else [p])
     return files
+
+
+def load_module(module: ast.Module, assume: dict | None = None, root: str | Path | None = None) -> ir.Policy:
+    """The IR of a module already parsed (the formatter resolves the very trees it compared)."""
+    return _front_end(module, assume, root)

@@ -692,3 +692,71 @@ def _band_number(token) -> object:
     to refuse with the bands there are."""
     value = Decimal(str(token))
     return int(value) if value == value.to_integral_value() else value
+
+
+# ---- the concrete syntax, for the formatter -----------------------------------------------------
+@dataclasses.dataclass
+class Leaf:
+    """One token as written (its text verbatim) with its position; `kind` is the terminal's name."""
+    kind: str
+    text: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclasses.dataclass
+class Branch:
+    """One grammar rule (its alias if it has one) with every token kept, keywords and punctuation too."""
+    kind: str
+    children: list
+
+
+_CONCRETE_LOCK = __import__("threading").Lock()
+_comments: list = []
+
+
+@lru_cache(maxsize=1)
+def _concrete_lark() -> Lark:
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", keep_all_tokens=True,
+                maybe_placeholders=True, lexer_callbacks={"COMMENT": _comments.append})
+
+
+def concrete_tree(text: str) -> tuple[Branch, list[Leaf]]:
+    """The whole file's tree with every token, and its comments (which the grammar ignores) in order.
+    Call it on text that `parse_text` accepts; raises ValueError otherwise."""
+    root = Branch("start", [])
+    with _CONCRETE_LOCK:  # the lexer callback fills one shared list
+        _comments.clear()
+        try:
+            for start_line, chunk in _chunks(text):  # as parse_text does: one parse per declaration
+                root.children.extend(_branch(_concrete_lark().parse("\n" * (start_line - 1) + chunk)).children)
+        except UnexpectedInput as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            comments = [_leaf(t) for t in _comments]
+            _comments.clear()
+    return root, comments
+
+
+def _leaf(tok: Token) -> Leaf:
+    return Leaf(tok.type, str(tok), tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _branch(tree) -> Branch:
+    """Iterative, so that deep nesting (within the limits) does not exhaust Python's stack."""
+    root = Branch(str(tree.data), [])
+    stack = [(tree, root)]
+    while stack:
+        node, out = stack.pop()
+        for child in node.children:
+            if child is None:
+                continue
+            if isinstance(child, Token):
+                out.children.append(_leaf(child))
+            else:
+                branch = Branch(str(child.data), [])
+                out.children.append(branch)
+                stack.append((child, branch))
+    return root
