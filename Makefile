@@ -30,6 +30,8 @@ run: $(STAMP) system-deps
 	mkdir -p build/batch
 	$(BIN)/policylang synth policies/shaoxing-2024.pol -n 20000 --seed 1 --out build/batch/claims.parquet
 	$(BIN)/policylang eval policies/shaoxing-2024.pol --claims build/batch/claims.parquet --out build/batch/results.parquet
+	$(BIN)/policylang synth policies/zhoushan-2023.pol -n 20000 --seed 1 --out build/batch/zhoushan-year.parquet
+	$(BIN)/policylang simulate policies/zhoushan-2023-baseline.pol policies/zhoushan-2023.pol --claims build/batch/zhoushan-year.parquet --out build/simulate
 	$(BIN)/policylang docs policies/ -o site
 
 test: $(STAMP) system-deps editor-deps
