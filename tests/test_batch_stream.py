@@ -97,8 +97,10 @@ def test_pieces_never_cut_a_person_across_claims_without_one():
 def test_the_scalar_engine_is_fed_person_whole_pieces(claims, expected, tmp_path, monkeypatch):
     """The scalar engine gets batches cut into small pieces (memory); a cut never splits a person."""
     from policylang.batch import run as run_module
+    from policylang.batch.scalar import ScalarEngine
 
     seen = []
+    monkeypatch.setattr(run_module, "engine_for", lambda p: ScalarEngine(p, fallback="this test's"))
     monkeypatch.setattr(run_module, "SCALAR_PIECE", 7)
     real = run_module.pieces
 

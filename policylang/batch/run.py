@@ -233,7 +233,8 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
                       funds={k: (name, Decimal("0.00")) for k, name in funds.items()})
     results, refused = ResultWriter(out, schema), None
     bar = tqdm(total=reader.total, unit=" rows", file=sys.stderr, leave=False, dynamic_ncols=True,
-               disable=(not progress) if progress is not None else None, smoothing=0.1)
+               disable=(not progress) if progress is not None else None, smoothing=0.1,
+               mininterval=0, miniters=1)  # redrawn once a batch: a vectorized batch can take less than tqdm's 0.1 s
     try:
         refused = RejectWriter(rejects)
 
