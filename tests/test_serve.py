@@ -383,6 +383,8 @@ def test_reload_swaps_a_good_edit_and_keeps_serving_through_a_broken_one(tmp_pat
     shutil.copytree(ROOT / "guidelines", tmp_path / "guidelines")
     pol = work / "shaoxing-2024.pol"
     pol.write_text(source, encoding="utf-8")
+    row = re.search(r"基层,\s+肺结核 -> 70%", source).group(0)  # the row as the formatter aligned it
+    assert source.count(row) == 1
     s = Server(tmp_path, str(work), "--reload")
     try:
         pay = lambda: s.client.post("/policies/shaoxing-2024/evaluate", json={"claim": CLAIM}).json()["outputs"]["统筹支付"]  # noqa: E731
@@ -390,12 +392,12 @@ def test_reload_swaps_a_good_edit_and_keeps_serving_through_a_broken_one(tmp_pat
         assert pay() == "700.00"
         first_hash = s.client.get("/policies").json()[0]["content_hash"]
 
-        pol.write_text(source.replace("基层, 肺结核 -> 70%", "基层, 肺结核 -> 72%"), encoding="utf-8")
+        pol.write_text(source.replace(row, row.replace("70%", "72%")), encoding="utf-8")
         _wait(lambda: pay() == "720.00", "the good edit being served", s)
         good_hash = s.client.get("/policies").json()[0]["content_hash"]
         assert good_hash != first_hash and status()["status"] == "ok"
 
-        pol.write_text(source.replace("基层, 肺结核 -> 70%", "基层, 肺结核 -> 72%%%"), encoding="utf-8")
+        pol.write_text(source.replace(row, row.replace("70%", "72%%%")), encoding="utf-8")
         _wait(lambda: status()["status"] == "stale", "the broken edit being reported", s)
         report = status()
         assert report["serving"] == good_hash and "error" in report["error"] and "shaoxing-2024.pol" in report["error"]
