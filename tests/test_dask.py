@@ -101,3 +101,21 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_row(client, claims, tmp
         rows = got.column("row").to_pylist()
         assert rows == list(range(1, 1201)) and done["summary"].rows_out == 1200
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_partition_is_type_checked_and_normalised_for_its_policy(claims):
+    """evaluate_partition (the entry point of Dask, Spark and notebooks) reads money of three places as fen,
+    as `eval --out` does, and refuses a float money column rather than evaluating it."""
+    from policylang.batch.columns import BadFile
+    from policylang.scale.partition import ROW, evaluate_partition
+
+    policy = load_policy(REFORM)
+    t = pq.read_table(claims).slice(0, 300)
+    t = t.append_column(ROW, pa.array(range(1, len(t) + 1), pa.int64()))
+    at = t.schema.get_field_index("inscp_scp_amt")
+    want, _ = evaluate_partition(policy, t)
+    got, _ = evaluate_partition(policy, t.set_column(at, "inscp_scp_amt", t["inscp_scp_amt"].cast(pa.decimal128(20, 3))))
+    assert len(want) > 0
+    assert got.equals(want)
+    with pytest.raises(BadFile, match="inscp_scp_amt.*binary floating-point"):
+        evaluate_partition(policy, t.set_column(at, "inscp_scp_amt", t["inscp_scp_amt"].cast(pa.float64())))

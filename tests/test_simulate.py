@@ -174,3 +174,46 @@ def test_a_policy_without_patient_payment_is_refused(tmp_path):
     data.write_text("", encoding="utf-8")
     got = CliRunner().invoke(cli, ["simulate", str(pol), str(pol), "--claims", str(data)])
     assert got.exit_code != 0 and "E0495" in str(got.output) + str(got.exception)
+
+
+def _with_column(src: Path, dst: Path, name: str, type_) -> Path:
+    t = pq.read_table(src)
+    pq.write_table(t.set_column(t.schema.get_field_index(name), name, t[name].cast(type_)), dst)
+    return dst
+
+
+def test_a_reform_only_money_column_with_three_places_reads_as_fen(claims, outcome, tmp_path):
+    """病组平均付费标准 is read by the reform only: the reader normalises the file for the baseline, so the
+    reform's own columns are normalised for the reform (1000.000 is 1000.00, as `eval --out` reads it)."""
+    pair, want = outcome
+    wide = _with_column(claims, tmp_path / "wide.parquet", "病组平均付费标准", pa.decimal128(20, 3))
+    got = simulate_file(Pair.build(load_policy(BASE), load_policy(REFORM)), wide, progress=False)
+    assert got.tally.rejected == want.tally.rejected
+    a, b = _doc(pair, want), _doc(pair, got)
+    for k in ("spend", "winners_losers", "deciles", "breakdowns", "applicability", "not_applicable"):
+        assert a[k] == b[k], k
+
+
+def test_a_float_column_of_a_reform_only_input_stops_the_run(claims, tmp_path):
+    """The file's types are checked against the reform too (the reader checks them against the baseline)."""
+    from policylang.batch.columns import BadFile
+
+    bad = _with_column(claims, tmp_path / "float.parquet", "病组平均付费标准", pa.float64())
+    with pytest.raises(BadFile, match="病组平均付费标准.*binary floating-point"):
+        simulate_file(Pair.build(load_policy(BASE), load_policy(REFORM)), bad, progress=False)
+
+
+def test_a_csv_file_simulates_as_its_parquet_does(claims, outcome, tmp_path):
+    """The CSV reader's header is checked against the reform and the rows give the same report."""
+    import pyarrow.csv as pacsv
+
+    pair, want = outcome
+    t = pq.read_table(claims)
+    text = pa.table({n: pc.if_else(pc.is_null(c), None, c.cast(pa.string())) if not pa.types.is_boolean(c.type)
+                     else pc.if_else(c, "true", "false") for n, c in zip(t.column_names, t.columns)})
+    pacsv.write_csv(text, tmp_path / "claims.csv")
+    got = simulate_file(Pair.build(load_policy(BASE), load_policy(REFORM)), tmp_path / "claims.csv", progress=False)
+    assert got.rows_in == want.rows_in and got.tally.rejected == want.tally.rejected
+    a, b = _doc(pair, want), _doc(pair, got)
+    for k in ("spend", "winners_losers", "deciles", "breakdowns", "applicability", "not_applicable"):
+        assert a[k] == b[k], k

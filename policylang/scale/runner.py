@@ -243,7 +243,7 @@ def simulate_dask(pair, claims: str, scheduler: str | None = None, buckets: int 
 
 def _sweep(policies: list, bucket: int, hook, *pieces) -> list:
     from policylang.batch.engines import engine_for
-    from policylang.scale.partition import _split
+    from policylang.scale.partition import split
     from policylang.simulate.sweep import sweep_table
 
     if hook is not None:
@@ -251,7 +251,7 @@ def _sweep(policies: list, bucket: int, hook, *pieces) -> list:
     table = _gather(list(pieces))
     if table is None:
         return [None] * len(policies)
-    claims, rows = _split(table)
+    claims, rows = split(table, policies[0])
     return sweep_table(policies, [engine_for(p) for p in policies], claims, rows)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from policylang import ir
+from policylang.batch.columns import normalise
 from policylang.batch.contract import BatchOutput, Engine
 from policylang.batch.engines import engine_for
 from policylang.claims import PASS_THROUGH
@@ -70,7 +71,8 @@ class Pair:
     def tally(self, table: pa.Table, rows: np.ndarray, base: BatchOutput | None = None) -> tuple[Tally, BatchOutput]:
         """The Tally of a table of whole person-years, and the baseline's output (for a cache)."""
         base = base or self.base_engine.evaluate(own_columns(self.baseline, table), rows)
-        reform = self.reform_engine.evaluate(own_columns(self.reform, table), rows)
+        # the table was normalised for the baseline (the reader's policy); the reform's own columns again for it
+        reform = self.reform_engine.evaluate(normalise(own_columns(self.reform, table), self.reform), rows)
         names = self.stages
         b, r = side(self.baseline, base, rows, names), side(self.reform, reform, rows, names)
         n = len(rows)

@@ -14,13 +14,24 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from policylang.batch.columns import check_columns
-from policylang.batch.io import open_claims
+from policylang.batch.columns import check_columns, check_types
+from policylang.batch.io import CsvReader, ParquetReader, Reader, open_claims
 from policylang.batch.run import BATCH_SIZE, Driver
 from policylang.batch.writers import ResultWriter
 from policylang.simulate.baseline import CachedEngine, cached_schema, fingerprint
 from policylang.simulate.pair import Pair
 from policylang.simulate.tally import Tally
+
+
+def check_reform(reform, reader: Reader) -> None:
+    """The file's columns (and a Parquet file's types) checked against the reform too, before any row is read:
+    the reform may read an input the baseline does not. A JSONL file names its columns line by line, so
+    there the claim edge checks each row instead."""
+    if isinstance(reader, ParquetReader):
+        check_columns(reform, reader.parquet.schema_arrow.names, reader.name)
+        check_types(reform, reader.parquet.schema_arrow, reader.name)
+    elif isinstance(reader, CsvReader):
+        check_columns(reform, reader.header, f"{reader.name}:1")
 
 
 class Outcome:
@@ -32,10 +43,8 @@ def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None
                   progress: bool | None = None) -> Outcome:
     started = time.perf_counter()
     claims = Path(claims)
-    reader = open_claims(claims, pair.baseline, batch_size)
-    header = getattr(reader, "header", None) or (reader.file.schema_arrow.names if hasattr(reader, "file") else None)
-    if header is not None:
-        check_columns(pair.reform, header, str(claims))
+    reader = open_claims(claims, pair.baseline, batch_size)  # checks the file against the baseline
+    check_reform(pair.reform, reader)
     cache, writer = None, None
     if baseline_results is not None:
         key = fingerprint(pair.baseline, claims)
@@ -63,6 +72,9 @@ def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None
             counts["in"] += batch.rows_in
             counts["refused"] += len({r.row for r in batch.rejects})
             driver.feed(batch.table, batch.rows)
+            share = reader.done()
+            if reader.total is None and share:  # rows in a text file are not known ahead: estimate by bytes
+                bar.total = max(int(counts["in"] / share), counts["in"])
             bar.update(batch.rows_in)
         driver.close()
     except BaseException:
