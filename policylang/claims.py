@@ -75,6 +75,16 @@ class ClaimReader:
             if inp.field:
                 self.by_key[inp.field] = name
 
+    def read_all(self, records) -> tuple[list[Claim], list[ClaimError]]:
+        """Every (position, record) read, all errors at once: what `eval` and the service both refuse by."""
+        claims, errors = [], []
+        for position, record in records:
+            claim, claim_errors = self.read(record, position)
+            errors.extend(claim_errors)
+            if claim is not None:
+                claims.append(claim)
+        return claims, errors
+
     def read(self, record, position: str) -> tuple[Claim | None, list[ClaimError]]:
         errors: list[ClaimError] = []
         if not isinstance(record, dict):

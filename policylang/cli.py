@@ -141,12 +141,8 @@ def eval_command(policy, claim_text, claims_file, explain, backend, fmt, assume,
     else:
         records, errors = read_records(Path(claims_file))
     reader = ClaimReader(ir_policy)
-    claims = []
-    for position, record in records:
-        claim, claim_errors = reader.read(record, position)
-        errors.extend(claim_errors)
-        if claim is not None:
-            claims.append(claim)
+    claims, claim_errors = reader.read_all(records)
+    errors.extend(claim_errors)
     if errors:
         lines = "\n".join(f"error: {e}" for e in errors)
         raise InputError(f"{lines}\n\n{len(errors)} claim error(s); no claim was evaluated")

@@ -74,12 +74,8 @@ def read_request(entry: Entry, body) -> tuple[list, bool, bool]:
         else:
             records = [(f"body.claims[{i}]", r) for i, r in enumerate(body["claims"], 1)]
     reader = entry.reader or ClaimReader(entry.policy)
-    claims = []
-    for position, record in records:
-        claim, claim_errors = reader.read(record, position)
-        errors.extend(claim_errors)
-        if claim is not None:
-            claims.append(claim)
+    claims, claim_errors = reader.read_all(records)
+    errors.extend(claim_errors)
     if "state" in body and not errors:
         claims = _with_state(entry, reader, claims, body["state"], errors)
     if errors:
