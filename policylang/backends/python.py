@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast as py
 import itertools
+import weakref
 import datetime
 from decimal import Decimal
 
@@ -605,8 +606,22 @@ def generate_source(policy: ir.Policy) -> str:
     return py.unparse(_Generator(policy).module()) + "\n"
 
 
+_COMPILED: dict = {}  # id(policy) -> (a weak reference to it, its evaluate)
+
+
 def compile_policy(policy: ir.Policy):
-    """Build the evaluator module and return its `evaluate(claim, state) -> Outcome`."""
+    """The policy's `evaluate(claim, state) -> Outcome`, built once per policy object: the checker, the
+    examples, coverage and `eval` of one run each ask for it (an IR is never changed after it is built)."""
+    key = id(policy)
+    known = _COMPILED.get(key)
+    if known is not None and known[0]() is policy:
+        return known[1]
+    evaluate = _build(policy)
+    _COMPILED[key] = (weakref.ref(policy, lambda _, key=key: _COMPILED.pop(key, None)), evaluate)
+    return evaluate
+
+
+def _build(policy: ir.Policy):
     source = generate_source(policy)
     namespace: dict = {"__name__": f"policylang_generated_{abs(hash(policy.file))}"}
     exec(compile(source, f"<policylang {policy.file}>", "exec"), namespace)  # noqa: S102 - our own AST
