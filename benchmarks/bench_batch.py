@@ -82,6 +82,23 @@ def engine_pass(policy, table, batch_size: int):
     return engine, seconds, applicable, pay
 
 
+def read_and_evaluate(engine, table):
+    """The vectorized back end from the file's columns to each claim's amounts, as the kernels are timed:
+    the file's types made the edge's (columns.normalise), the claim edge (every rule of ClaimReader,
+    column-wise) and the rank passes, over the whole table in
+    one piece; no result table. (applicable, 统筹支付 in fen or -1)."""
+    from policylang.backends.vector import passes
+    from policylang.backends.vector.values import Reasons
+    from policylang.batch.columns import normalise
+
+    n = len(table)
+    edge = engine.edge.read(normalise(table, engine.policy), np.arange(1, n + 1, dtype=np.int64))
+    res = passes.run(engine.plan, edge.inputs, np.flatnonzero(edge.valid), n, Reasons())
+    data, na = res.out["统筹支付"]
+    paid = res.applicable & (na == 0)
+    return res.applicable, np.where(paid, data * 10 ** (2 - res.out_scale["统筹支付"]), -1)
+
+
 def compiled_pass(policy, table, sample: int) -> float:
     """µs per claim of the compiled evaluator alone (claims already read by the edge) on the first `sample`."""
     from policylang.claims import ClaimReader, Record
@@ -171,45 +188,58 @@ def main(argv=None) -> None:
         print(f"绍兴: {n} synthetic claims (synth {synth_s:.1f} s CPU); times below are CPU\n")
 
         engine, engine_s, applicable, pay = engine_pass(policy, table, args.batch_size)
-        engine_us = engine_s / n * 1e6
         label = engine.name + (f" ({engine.fallback})" if engine.fallback else "")
-        columns = numpy_shaoxing.columns(table)
-        numpy_s, kernel = timed(lambda: numpy_shaoxing.evaluate(columns), repeat=5)
+        whole = table.combine_chunks()  # what the stage-A timings below all start from
+        columns = numpy_shaoxing.columns(whole)
+        kernel = numpy_shaoxing.evaluate(columns)
         expected = np.where(kernel["applicable"], kernel["pay"], -1)
         differ = int((kernel["applicable"] != applicable).sum() + (expected != np.where(applicable, pay, -1)).sum())
         if differ:
             raise SystemExit(f"FAIL: the numpy kernel and policylang differ on {differ} claims")
         print(f"verified: numpy_shaoxing equals policylang on all {n} claims (applicable, 统筹支付 to the fen)")
 
+        # stage A: the same Arrow table in, each claim's applicability and 统筹支付 out, best of 3
+        kernel_s, _ = timed(lambda: numpy_shaoxing.evaluate(numpy_shaoxing.columns(whole)), repeat=3)
+        vector_s, amounts = (None, None) if engine.name != "vectorized" else \
+            timed(lambda: read_and_evaluate(engine, whole), repeat=3)
+        if amounts is not None and not (np.array_equal(amounts[0], applicable)
+                                        and np.array_equal(amounts[1], np.where(applicable, pay, -1))):
+            raise SystemExit("FAIL: the vectorized back end in one piece differs from its batched run")
         sample = min(args.scalar_sample, n)
         scalar_us = compiled_pass(policy, table, sample)
-        rows = [("engine_for: " + label, engine_us), (f"compiled scalar evaluator (first {sample} claims, "
-                                                     "claims already read)", scalar_us),
-                ("numpy_shaoxing.py (hand-written kernel)", numpy_s / n * 1e6)]
+        engine_us = engine_s / n * 1e6
+        vector_us = vector_s / n * 1e6 if vector_s else engine_us
+        rows = [("A  vectorized: claim edge + rank passes", vector_us),
+                ("A  numpy_shaoxing.py: its column reads + kernel", kernel_s / n * 1e6)]
         differs_fen = None
         if not args.no_openfisca:
             import openfisca_shaoxing
 
-            of_s, of_pay = timed(lambda: openfisca_shaoxing.simulate(columns))
+            of_s, of_pay = timed(lambda: openfisca_shaoxing.simulate(numpy_shaoxing.columns(whole)))
             of_fen = np.where(of_pay < 0, -1, np.rint(of_pay.astype(np.float64) * 100)).astype(np.int64)
             exact = np.where(applicable, pay, -1)
             paid = exact >= 0
             differs_fen = int((np.abs(of_fen[paid] - exact[paid]) >= 1).sum() + ((of_fen >= 0) != paid).sum())
-            rows.append(("openfisca_shaoxing.py (OpenFisca, float32)", of_s / n * 1e6))
+            rows.append(("A  openfisca_shaoxing.py: column reads + OpenFisca (float32)", of_s / n * 1e6))
+        rows += [(f"   compiled scalar evaluator alone (first {sample} claims, already read)", scalar_us),
+                 (f"B  engine_for ({label}): raw batches → result table, as eval --out", engine_us),
+                 ("   numpy_shaoxing.py kernel alone (columns already numpy)", timed(
+                     lambda: numpy_shaoxing.evaluate(columns), repeat=3)[0] / n * 1e6)]
         width = max(len(name) for name, _ in rows)
         print(f"\n{'':{width}} {'µs/claim':>10} {'s total':>9}")
         for name, us in rows:
             print(f"{name:{width}} {us:>10.3f} {us * n / 1e6:>9.3f}")
-        print()
-        vs_scalar = scalar_us / engine_us
-        vs_numpy = engine_us / (numpy_s / n * 1e6)
-        print(f"target: compiled scalar / engine ≥ {TARGETS['scalar']:g}×   measured {vs_scalar:8.2f}×  "
-              f"{verdict(vs_scalar >= TARGETS['scalar'])}")
-        print(f"target: engine / numpy kernel ≤ {TARGETS['numpy']:g}×        measured {vs_numpy:8.2f}×  "
+        print("\nA: the same Arrow table in, each claim's amounts out (numpy); B: the whole eval --out path"
+              " but the file\n")
+        vs_scalar = scalar_us / vector_us
+        vs_numpy = vector_us / (kernel_s / n * 1e6)
+        print(f"target: compiled scalar / vectorized (A) ≥ {TARGETS['scalar']:g}×   measured {vs_scalar:8.2f}×  "
+              f"{verdict(vs_scalar >= TARGETS['scalar'])}   (result table included, B: {scalar_us / engine_us:.2f}×)")
+        print(f"target: vectorized / numpy kernel (A) ≤ {TARGETS['numpy']:g}×        measured {vs_numpy:8.2f}×  "
               f"{verdict(vs_numpy <= TARGETS['numpy'])}")
         if differs_fen is not None:
-            vs_of = (rows[-1][1]) / engine_us
-            print(f"target: OpenFisca / engine ≥ {TARGETS['openfisca']:g}×          measured {vs_of:8.2f}×  "
+            vs_of = (of_s / n * 1e6) / vector_us
+            print(f"target: OpenFisca / vectorized (A) ≥ {TARGETS['openfisca']:g}×          measured {vs_of:8.2f}×  "
                   f"{verdict(vs_of >= TARGETS['openfisca'])}")
             print(f"OpenFisca's 统筹支付 differs from the exact amount by ≥ 1 fen on {differs_fen} of {n} claims "
                   f"({int(paid.sum())} paid by the fund)")

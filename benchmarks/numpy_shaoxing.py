@@ -25,27 +25,36 @@ KINDS_IN_SCOPE = ("普通门诊", "急诊", "门诊慢特病")
 
 def columns(table) -> dict:
     """The claim columns this kernel reads, from a policylang synth table (member names, decimal money),
-    as numpy: codes for the members, fen for money (-1 where absent), days since 1970 for dates."""
+    as numpy: codes for the members, fen for money (-1 where absent), days since 1970 for dates. Text is
+    compared in Arrow (pyarrow.compute), never as Python strings: what a production reader would do."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     def fen(name):
         return fen_column(table.column(name))
 
-    def text(name):
-        return table.column(name).to_numpy(zero_copy_only=False)
+    def equal(name, value):
+        return pc.fill_null(pc.equal(table.column(name), value), False).to_numpy(zero_copy_only=False)
 
-    level = text("dedc_hosp_lv")
+    def member_of(name, values):
+        return pc.fill_null(pc.is_in(table.column(name), value_set=pa.array(values)), False) \
+            .to_numpy(zero_copy_only=False)
+
+    def codes(name, members):
+        return pc.fill_null(pc.index_in(table.column(name), value_set=pa.array(members)), -1) \
+            .to_numpy(zero_copy_only=False).astype(np.int64)
+
     # synth writes member names; a platform export's codes would be mapped the same way, once per column
     return {
         "person": table.column("psn_no").combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64),
         "day": table.column("begntime").cast(pa.int32()).to_numpy().astype(np.int64),
-        "resident": text("insutype") == "城乡居民",
-        "kind_in_scope": np.isin(text("med_type"), KINDS_IN_SCOPE),
-        "chronic": text("med_type") == "门诊慢特病",
-        "level": _codes(level, LEVELS),
-        "tb": text("dise_codg") == "肺结核",
-        "place": _codes(text("就医地"), ("市内", "备案地", "其他异地")),
-        "registered": table.column("已备案慢病").to_numpy(zero_copy_only=False).astype(bool),
+        "resident": equal("insutype", "城乡居民"),
+        "kind_in_scope": member_of("med_type", KINDS_IN_SCOPE),
+        "chronic": equal("med_type", "门诊慢特病"),
+        "level": codes("dedc_hosp_lv", LEVELS),
+        "tb": equal("dise_codg", "肺结核"),
+        "place": codes("就医地", ("市内", "备案地", "其他异地")),
+        "registered": pc.fill_null(table.column("已备案慢病"), False).to_numpy(zero_copy_only=False).astype(bool),
         "inscp": fen("inscp_scp_amt"),
         "other": fen("其他门诊应付"),
     }
@@ -62,11 +71,6 @@ def fen_column(column) -> np.ndarray:
     return np.where(col.is_valid().to_numpy(zero_copy_only=False), words, -1)
 
 
-def _codes(values: np.ndarray, members: tuple) -> np.ndarray:
-    out = np.full(len(values), -1, dtype=np.int64)
-    for i, m in enumerate(members):
-        out[values == m] = i
-    return out
 
 
 def evaluate(c: dict) -> dict:

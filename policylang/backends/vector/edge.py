@@ -23,6 +23,7 @@ from policylang.runtime import format_value
 from policylang.backends.vector.evaluate import day_of
 
 MONEY_FAST = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+_BLANK = {"bool": bool, "enum": np.int16}  # a blank column's dtype by input type (text: objects; else int64)
 
 
 class Column:
@@ -148,8 +149,7 @@ class EdgeReader:
     # ---- columns
     def blank(self, inp: ir.Input, n: int) -> Column:
         t = inp.type.name
-        data = {"bool": np.zeros(n, bool), "enum": np.zeros(n, np.int16), "text": np.full(n, None, object)}.get(
-            t, np.zeros(n, np.int64))
+        data = np.full(n, None, object) if t == "text" else np.zeros(n, _BLANK.get(t, np.int64))
         return Column(data, np.zeros(n, dtype=bool), kind_scale(inp))
 
     def identifier(self, arr: pa.Array):
@@ -176,6 +176,8 @@ class EdgeReader:
             return col
         if t == "text" and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             col.data, col.arrow = None, arr
+            return col
+        if t == "enum" and self.members(inp, arr, absent, col):
             return col
         self.per_value(inp, arr, absent, col, odd, notes, column)
         return col
@@ -211,6 +213,18 @@ class EdgeReader:
         ok = fast & inside
         col.data = np.where(ok, fen, 0).astype(np.int64)
         odd |= ~absent & ~ok
+        return True
+
+    def members(self, inp, arr, absent, col) -> bool:
+        """A column of member names written exactly (what ClaimReader reads without a note): one lookup in
+        Arrow. True when every given cell is one; else per_value reads the column (codes, spaces, typos)."""
+        if not pa.types.is_string(arr.type):
+            return False
+        names = self.plan.members[inp.type.enum]
+        found = pc.index_in(arr, value_set=pa.array(names, pa.string()))
+        if found.null_count > int(absent.sum()):
+            return False
+        col.data = pc.fill_null(found, 0).to_numpy(zero_copy_only=False).astype(np.int16)
         return True
 
     def per_value(self, inp, arr, absent, col, odd, notes, column):
@@ -274,7 +288,7 @@ class EdgeReader:
         from policylang.backends.vector.passes import input_values
         from policylang.backends.vector.evaluate import Ctx
         from policylang.backends.vector.values import Reasons
-        ctx = Ctx(self.plan, n, input_values(self.plan, inputs, np.arange(n), Reasons()),
+        ctx = Ctx(self.plan, n, input_values(self.plan, inputs, None, Reasons()),
                   inputs[self.policy.service_date].data, self.plan.initial_state(n), Reasons())
         for c in self.policy.constraints:
             v = ctx.eval(c.expr)

@@ -143,20 +143,32 @@ class Ctx:
         return out
 
     def select(self, chosen: np.ndarray, values: list, span=None) -> V:
-        """values[chosen[row]] row by row (a chosen index outside the list leaves garbage, masked by the caller)."""
+        """values[chosen[row]] row by row (chosen is -1 or an index into values; -1, and a chosen index
+        outside the list, leave garbage, masked by the caller)."""
         kind = values[0].kind
         scale = max(v.scale for v in values) if kind == "num" else 0
         datas = [v.rescaled(scale, span) if kind == "num" else v.data for v in values]
-        data = np.broadcast_to(datas[-1], (self.n,))
-        for i in range(len(values) - 2, -1, -1):
-            data = np.where(chosen == i, datas[i], data)
+        masks = {}  # chosen == i, computed once for the data and the reasons
+
+        def mask(i):
+            if i not in masks:
+                masks[i] = chosen == i
+            return masks[i]
+
+        if len(datas) > 2 and all(np.ndim(d) == 0 for d in datas):  # a table's constant outputs: one gather
+            data = np.array(datas)[chosen]
+        else:
+            data = np.broadcast_to(datas[-1], (self.n,))
+            for i in range(len(values) - 2, -1, -1):
+                data = np.where(mask(i), datas[i], data)
         nas = [v.na for v in values]
         na = None
         if any(x is not None for x in nas):
-            na = np.zeros(self.n, dtype=np.int32)
-            for i, x in enumerate(nas):
-                if x is not None:
-                    na = np.where(chosen == i, x, na)
+            na = nas[-1] if nas[-1] is not None else np.zeros(self.n, dtype=np.int32)
+            for i in range(len(values) - 2, -1, -1):
+                if nas[i] is not None or nas[-1] is not None:
+                    na = np.where(mask(i), 0 if nas[i] is None else nas[i], na)
+            na = na.astype(np.int32, copy=False)
         bound = max((v.bound * 10 ** (scale - v.scale) for v in values), default=0) if kind == "num" else 0
         return V(kind, np.asarray(data), na, scale, bound)
 

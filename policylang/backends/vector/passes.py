@@ -32,21 +32,23 @@ class Inputs(dict):
 
     def __missing__(self, name: str) -> V:
         col, inp = self.columns[name], self.plan.policy.inputs[name]
-        present = col.present[self.idx]
+        rows = (lambda a: a) if self.idx is None else (lambda a: a[self.idx])  # None: every row, no copy
+        present = rows(col.present)
         na = None if present.all() else \
             np.where(present, 0, self.reasons.id(missing_input(name).reason)).astype(np.int32)
         t = inp.type.name
         if t in ("money", "rate", "points", "number"):
             low, high, _ = domain(inp).scaled()
-            exps = col.exps[self.idx] if col.exps is not None else None
-            value = V("num", col.data[self.idx], na, col.scale, max(abs(low), abs(high)), exps)
+            exps = rows(col.exps) if col.exps is not None else None
+            value = V("num", rows(col.data), na, col.scale, max(abs(low), abs(high)), exps)
         else:
-            value = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], col.data[self.idx], na)
+            value = V({"bool": "bool", "enum": "enum", "date": "date", "text": "text"}[t], rows(col.data), na)
         self[name] = value
         return value
 
 
-def input_values(plan, inputs: dict, idx: np.ndarray, reasons: Reasons) -> dict:
+def input_values(plan, inputs: dict, idx: np.ndarray | None, reasons: Reasons) -> dict:
+    """The inputs of rows idx (None: every row of the batch), each read when an expression first asks."""
     return Inputs(plan, inputs, idx, reasons)
 
 
@@ -81,9 +83,17 @@ class Results:
 
 def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
     """The calendar year in which each claim's 医保年度 begins (year.year_start, column-wise): the last
-    first-day of a year on or before the claim's day, found by binary search in a table of first days."""
+    first-day of a year on or before the claim's day. Found once per day of the batch's span of days (a
+    year's claims span a few hundred), then looked up per claim."""
     if len(days) == 0:
         return days.astype(np.int64)
+    first, last = int(days.min()), int(days.max())
+    if last - first < 1 << 22:
+        return _year_starts(policy, np.arange(first, last + 1, dtype=np.int64))[days - first]
+    return _year_starts(policy, days)
+
+
+def _year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
     low = int(days.min()) // 365 + 1970 - 2
     high = int(days.max()) // 365 + 1970 + 2
     years = np.arange(low, high + 1)
@@ -110,12 +120,13 @@ def order(plan, inputs: dict, idx: np.ndarray):
     cbits = int(code.max(initial=0)).bit_length()
     if cbits + ybits + sbits <= 62:
         key = (code << (ybits + sbits)) | ((y - y0) << sbits) | (s - s0)
-        sort = np.arange(len(idx)) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
+        sort = None if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
     else:
         sort = np.lexsort((np.arange(len(idx)), s, y, code))
-    rows = idx[sort]
-    starts = year_starts(p, y[sort])
-    code = code[sort]
+    if sort is not None:
+        idx, y, code = idx[sort], y[sort], code[sort]
+    rows = idx
+    starts = year_starts(p, y)
     new = np.ones(len(rows), dtype=bool)
     if len(rows) > 1:
         new[1:] = (code[1:] != code[:-1]) | (starts[1:] != starts[:-1])
@@ -165,19 +176,37 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
     small = rank.astype(np.int16) if passes < 2 ** 15 else rank
     by_rank = np.argsort(small, kind="stable") if p.accumulators else np.arange(len(rows))
     bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
+    free = hoisted(plan, inputs, rows, reasons) if passes > 1 else None
     for k in range(passes):
         pick = by_rank[bounds[k]:bounds[k + 1]]
         one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
-                 {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons)
+                 {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons,
+                 None if free is None else {name: _gather(v, pick) for name, v in free.items()})
     if plan.ledgers:
         from policylang.backends.vector.ledger import ledger_texts
         ledger_texts(plan, res, inputs, rows, group, reasons)
     return res
 
 
+def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> dict:
+    """The rules no year-to-date reaches (plan.free), over every sorted row at once: a pass then reads
+    its rows' values instead of evaluating them again, and only what reads the state is evaluated per rank."""
+    p = plan.policy
+    ctx = Ctx(plan, len(rows), input_values(plan, inputs, rows, reasons), inputs[p.service_date].data[rows],
+              {}, reasons)  # no state: a free rule that read one would fail here, not read a wrong total
+    return {name: ctx.rule(name) for name in plan.free}
+
+
+def _gather(v: V, pick: np.ndarray) -> V:
+    def take(a):
+        return a if a is None or a.ndim == 0 else a[pick]
+    return V(v.kind, take(v.data), take(v.na), v.scale, v.bound, take(v.exps))
+
+
 def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, state: dict, counted: dict,
-             inputs: dict, reasons: Reasons):
-    """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record."""
+             inputs: dict, reasons: Reasons, free: dict | None = None):
+    """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record.
+    `free`: the values of the rules no state reaches, for these rows, computed once for all ranks."""
     p = plan.policy
     m = len(rows)
     day = inputs[p.service_date].data[rows]
@@ -194,6 +223,8 @@ def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, sta
     before = {name: V("num", v, na if na.any() else None, plan.acc_scale[name], plan.acc_bound[name])
               for name, (v, na) in view.items()}
     ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
+    if free:
+        ctx.rules.update(free)
     applicable, reason = scope(plan, ctx, day, reasons)
     res.applicable[rows] = applicable
     res.reason[rows] = reason

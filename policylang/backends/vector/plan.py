@@ -7,6 +7,7 @@ node; the bounds do not depend on the claim, so an int64 risk anywhere raises he
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import numpy as np
@@ -43,6 +44,8 @@ class Plan:
         self.ledgers = [name for name, a in policy.accumulators.items() if a.keys or name in self.once]
         for source in sources(policy):
             self.exponents[source.platform] = (self.exponents.get(source.name) if source.kind == "rule" else None)
+        reads = _StateReads(policy)
+        self.free = [name for name in policy.rules if not reads.rule(name)]  # rules no year-to-date reaches
 
     def initial_state(self, n: int) -> dict:
         return {name: V("num", np.full(n, self.acc_initial[name], dtype=np.int64), None, self.acc_scale[name],
@@ -97,3 +100,34 @@ def probe(plan: Plan) -> None:
         ctx.rule(name)
     for c in p.constraints:
         ctx.eval(c.expr)
+
+
+class _StateReads:
+    """Which rules read a year-to-date, directly or through a rule, table or bracket schedule they use. A rule
+    that reads none has one value per claim whatever the claim's rank: the passes compute it once."""
+
+    def __init__(self, policy: ir.Policy):
+        self.p, self.known = policy, {}
+
+    def rule(self, name: str) -> bool:
+        if name not in self.known:
+            self.known[name] = True  # a cycle (the resolver refuses them) is taken to read state
+            self.known[name] = self.node(self.p.rules[name])
+        return self.known[name]
+
+    def node(self, x) -> bool:
+        if isinstance(x, ir.AccRef):
+            return True
+        if isinstance(x, ir.RuleRef):
+            return self.rule(x.name)
+        if isinstance(x, ir.TableRef) and self.node(self.p.tables[x.name]):
+            return True
+        if isinstance(x, ir.BracketsRef) and self.node(self.p.brackets[x.name]):
+            return True
+        if isinstance(x, (tuple, list)):
+            return any(self.node(item) for item in x)
+        if isinstance(x, dict):
+            return any(self.node(item) for item in x.values())
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return any(self.node(getattr(x, f.name)) for f in dataclasses.fields(x))
+        return False
