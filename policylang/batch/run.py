@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
+from policylang.batch.prefetch import Prefetched
 from policylang import ir
 from policylang.batch import BATCH_SIZE
 from policylang.batch.columns import BadFile, input_columns
@@ -261,7 +262,7 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
                 summary.funds[k] = (name, total + (got or 0))
 
         driver = Driver(policy, engine, evaluate, str(claims))
-        for batch in reader.batches():
+        for batch in Prefetched(reader.batches()):
             refused.write(batch.rejects)
             summary.rows_rejected += len({r.row for r in batch.rejects})
             summary.rows_in += batch.rows_in

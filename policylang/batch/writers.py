@@ -6,11 +6,13 @@ Money: decimal strings ("650.00") in CSV and JSONL, decimal128(20, 2) in Parquet
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,8 +40,10 @@ class _Staged:
         os.replace(self.temp, self.path)
 
     def abort(self) -> None:
+        """Called while another error stops the run: that error is the one reported, not a second from closing."""
         try:
-            self.close()
+            with contextlib.suppress(Exception):
+                self.close()
         finally:
             self.temp.unlink(missing_ok=True)
 
@@ -48,17 +52,26 @@ class _Staged:
 
 
 class ResultWriter(_Staged):
+    """Parquet and CSV batches are encoded on a second thread (Arrow releases the GIL while it encodes and
+    compresses), so one batch is written while the next is evaluated: at most one batch waits, and an
+    error in writing is raised by the next write or by close. JSONL is written in order on this thread."""
+
     def __init__(self, path: Path, schema: pa.Schema):
         super().__init__(path)
         self.schema = schema
         self.format = self.path.suffix.lower()
         self.rows = 0
-        if self.format == ".parquet":
-            self.out = pq.ParquetWriter(self.temp, schema)
+        self.pending = None
+        self.pool = None
+        if self.format == ".parquet":  # dictionary pages for the texts (reasons repeat), plain for amounts
+            texts = [f.name for f in schema if pa.types.is_string(f.type)]
+            self.out = pq.ParquetWriter(self.temp, schema, use_dictionary=texts)
         elif self.format == ".csv":
             self.out = pacsv.CSVWriter(self.temp, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
         else:
             self.out = open(self.temp, "w", encoding="utf-8", newline="\n")
+        if self.format in (".parquet", ".csv"):
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policylang-writer")
 
     def write(self, table: pa.Table) -> None:
         self.rows += len(table)
@@ -66,10 +79,22 @@ class ResultWriter(_Staged):
             self.out.write("".join(json.dumps(r, ensure_ascii=False, default=_plain) + "\n"
                                    for r in table.to_pylist()))
         elif len(table):
-            self.out.write_table(table)
+            self._wait()
+            self.pending = self.pool.submit(self.out.write_table, table)
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
 
     def close(self) -> None:
-        if self.out is not None:
+        if self.out is None:
+            return
+        try:
+            self._wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
             self.out.close()
             self.out = None
 

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
+from policylang.batch.prefetch import Prefetched
 from policylang.batch.columns import check_columns, check_types
 from policylang.batch.io import CsvReader, ParquetReader, Reader, open_claims
 from policylang.batch.run import BATCH_SIZE, Driver
@@ -68,7 +69,7 @@ def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None
                disable=(not progress) if progress is not None else None)
     try:
         driver = Driver(pair.baseline, pair.base_engine, evaluate, str(claims))
-        for batch in reader.batches():
+        for batch in Prefetched(reader.batches()):
             counts["in"] += batch.rows_in
             counts["refused"] += len({r.row for r in batch.rejects})
             driver.feed(batch.table, batch.rows)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pyarrow as pa
 
+from policylang.batch.prefetch import Prefetched
 from policylang import ir
 from policylang.batch.engines import engine_for
 from policylang.batch.io import open_claims
@@ -103,7 +104,7 @@ def sweep_file(policies: list[ir.Policy], claims: Path, batch_size: int = BATCH_
             found[i] = merge(found[i], part)
 
     driver = Driver(policies[0], engines[0], evaluate, str(claims))
-    for batch in reader.batches():
+    for batch in Prefetched(reader.batches()):
         rows_in += batch.rows_in
         driver.feed(batch.table, batch.rows)
     driver.close()
