@@ -217,3 +217,25 @@ def test_a_csv_file_simulates_as_its_parquet_does(claims, outcome, tmp_path):
     a, b = _doc(pair, want), _doc(pair, got)
     for k in ("spend", "winners_losers", "deciles", "breakdowns", "applicability", "not_applicable"):
         assert a[k] == b[k], k
+
+
+@pytest.mark.parametrize("path", [BASE, REFORM, ROOT / "policies" / "zibo-2023.pol"], ids=lambda p: p.stem)
+def test_the_columns_a_simulation_reads_are_those_of_the_full_result_table(path, tmp_path):
+    """simulate asks the vectorized engine for the columns columns.side reads only: they must be the full
+    table's, cell for cell (the rest is not built)."""
+    from policylang.batch.columns import normalise
+    from policylang.batch.engines import engine_for
+    from policylang.simulate.pair import side_schema
+
+    policy = load_policy(path)
+    synthesize(policy, 2000, 3, tmp_path / "claims.parquet")
+    table = normalise(pq.read_table(tmp_path / "claims.parquet"), policy)
+    rows = np.arange(1, table.num_rows + 1)
+    engine = engine_for(policy)
+    assert engine.name == "vectorized"
+    slim = side_schema(policy)
+    full = engine.evaluate(table, rows).results
+    part = engine.evaluate(table, rows, slim).results
+    assert part.schema.equals(slim)
+    assert part.equals(full.select(slim.names))
+    assert {"setl.psn_part_amt", "na.setl.psn_part_amt", "reason", "psn_no", "year"} <= set(slim.names)

@@ -7,6 +7,7 @@ from a cache instead (`baseline.py`): an engine that replays them.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ from policylang import ir
 from policylang.batch.columns import normalise
 from policylang.batch.contract import BatchOutput, Engine
 from policylang.batch.engines import engine_for
+from policylang.batch.schema import result_schema
+from policylang.backends.vector.engine import VectorEngine
 from policylang.claims import PASS_THROUGH
 from policylang.simulate.columns import dimensions, side, stages
 from policylang.simulate.tally import Tally, Thresholds, tally_batch
@@ -68,11 +71,19 @@ class Pair:
         base, reform = stages(self.baseline)[:-1], stages(self.reform)[:-1]
         return base + [n for n in reform if n not in base] + ["fund_pay_sumamt"]
 
-    def tally(self, table: pa.Table, rows: np.ndarray, base: BatchOutput | None = None) -> tuple[Tally, BatchOutput]:
-        """The Tally of a table of whole person-years, and the baseline's output (for a cache)."""
-        base = base or self.base_engine.evaluate(own_columns(self.baseline, table), rows)
+    def tally(self, table: pa.Table, rows: np.ndarray, base: BatchOutput | None = None,
+              full_base: bool = False) -> tuple[Tally, BatchOutput]:
+        """The Tally of a table of whole person-years, and the baseline's output (every result column when
+        `full_base`, for a cache; else only what the tally reads)."""
+        pending = None
+        if base is None:  # the baseline on a second thread while this one evaluates the reform (numpy and
+            # Arrow release the GIL for the work on whole columns, so on two cores both sides run at once)
+            pending = _SIDES.submit(_evaluate, self.base_engine, own_columns(self.baseline, table), rows,
+                                    None if full_base else side_schema(self.baseline))
         # the table was normalised for the baseline (the reader's policy); the reform's own columns again for it
-        reform = self.reform_engine.evaluate(normalise(own_columns(self.reform, table), self.reform), rows)
+        reform = _evaluate(self.reform_engine, normalise(own_columns(self.reform, table), self.reform), rows,
+                           side_schema(self.reform))
+        base = base or pending.result()
         names = self.stages
         b, r = side(self.baseline, base, rows, names), side(self.reform, reform, rows, names)
         n = len(rows)
@@ -80,6 +91,23 @@ class Pair:
             else pa.nulls(n, pa.string())
         dates = _dates(self.baseline, table, n)
         return tally_batch(names, b, r, dimensions(self.baseline, table), rows, ids, dates, self.thresholds), base
+
+
+_SIDES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policylang-baseline")
+
+
+def side_schema(policy: ir.Policy) -> pa.Schema:
+    """The result columns columns.side reads: a simulation builds no others (outputs as text, year-to-dates,
+    notes are for `eval`'s results file)."""
+    return pa.schema([f for f in result_schema(policy) if f.name in ("row", "applicable", "reason", "psn_no", "year")
+                      or f.name.startswith(("setl.", "na.setl.", "na.out."))])
+
+
+def _evaluate(engine: Engine, table: pa.Table, rows: np.ndarray, schema: pa.Schema | None) -> BatchOutput:
+    """A batch through an engine; the vectorized one builds only the columns of `schema` (others build all)."""
+    if schema is not None and isinstance(engine, VectorEngine):
+        return engine.evaluate(table, rows, schema)
+    return engine.evaluate(table, rows)
 
 
 def own_columns(policy: ir.Policy, table: pa.Table) -> pa.Table:

@@ -60,7 +60,7 @@ def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None
     counts = {"in": 0, "refused": 0}
 
     def evaluate(table: pa.Table, rows: np.ndarray) -> None:
-        part, base = pair.tally(table, rows)
+        part, base = pair.tally(table, rows, full_base=writer is not None)
         if writer is not None:
             writer.write(base.results.select(writer.schema.names).cast(writer.schema))
         total.merge(part)

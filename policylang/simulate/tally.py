@@ -121,10 +121,13 @@ def tally_batch(stages: list, base: Side, reform: Side, dims: dict, rows: np.nda
         ok = s.money["psn_part_amt"][1]
         known[name] = ok
         missing = np.nonzero(both & ~ok)[0]
-        if len(missing):
-            reasons = s.na_reason.take(pa.array(missing)).fill_null("不适用").to_pylist()
-            for why, cost in zip(reasons, s.money["medfee_sumamt"][0][missing].tolist()):
-                _add(t.not_applicable[name], why, [1, cost])
+        if len(missing):  # counted and summed per distinct reason (a city's inpatient claims: millions of rows)
+            reasons = s.na_reason.take(pa.array(missing)).fill_null("不适用").dictionary_encode()
+            which = reasons.indices.to_numpy(zero_copy_only=False)
+            costs = s.money["medfee_sumamt"][0][missing]
+            for k, why in enumerate(reasons.dictionary.to_pylist()):
+                hit = which == k
+                _add(t.not_applicable[name], why, [int(hit.sum()), exact_sum(costs[hit])])
     cmp = both & known["baseline"] & known["reform"]
     t.compared = int(cmp.sum())
     for name, s in (("baseline", base), ("reform", reform)):

@@ -32,7 +32,9 @@ class VectorEngine:
         self.scalar = ScalarEngine(policy, source=source)
         self.notes: list = []  # batches (or person-years) the scalar engine evaluated, and why
 
-    def evaluate(self, table: pa.Table, rows: np.ndarray) -> BatchOutput:
+    def evaluate(self, table: pa.Table, rows: np.ndarray, schema: pa.Schema | None = None) -> BatchOutput:
+        """schema: the result columns wanted (a part of result_schema, in its order); all by default."""
+        schema = schema or self.schema
         rows = np.asarray(rows, dtype=np.int64)
         n = table.num_rows
         edge = self.edge.read(table, rows)
@@ -46,10 +48,10 @@ class VectorEngine:
             self.notes.append(f"a year-to-date of `{exc}` passed the vectorized bound: batch evaluated by the scalar engine")
             vector, scalar = vector[:0], valid
             res = passes.run(self.plan, edge.inputs, vector, n, reasons)
-        parts = [output.build(self.plan, edge, res, vector, rows, reasons, self.schema)]
+        parts = [output.build(self.plan, edge, res, vector, rows, reasons, schema)]
         if len(scalar):
             done = self.scalar.evaluate(table.take(pa.array(scalar)), rows[scalar])
-            parts.append(done.results)
+            parts.append(done.results.select(schema.names))
         results = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         if len(parts) > 1:
             where = np.concatenate([vector, scalar])

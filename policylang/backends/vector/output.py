@@ -73,8 +73,10 @@ def render(plan, type_: ir.Type, scale: int, exp):
 
 
 def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: pa.Schema) -> pa.Table:
-    """The result rows for the batch rows `keep` (input order)."""
+    """The result rows for the batch rows `keep` (input order), with the columns of `schema`: the full
+    result schema, or a part of it (simulate reads the amounts and reasons only; the rest is not built)."""
     p = plan.policy
+    want = set(schema.names)
     ok = res.applicable[keep]
     na_of: dict = {}  # result_record's not_applicable: outputs first, then setlinfo's (same key: setlinfo wins)
     values: dict = {}
@@ -88,16 +90,16 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     na_of.update(setl_na)
     texts = np.array(reasons.texts, dtype=object)
     cols: dict = {"row": pa.array(rows[keep].astype(np.int64))}
-    for key in IDENTIFIERS:
+    for key in (k for k in IDENTIFIERS if k in want):
         given = edge.extras.get(key)
         cols[key] = pick(given, keep) if given is not None else pa.nulls(len(keep), pa.string())
     person = edge.inputs[p.person]
     source = person.arrow if person.arrow is not None else person.data
-    cols["psn_no"] = pc.if_else(pa.array(person.present[keep]), pick(source, keep), pa.scalar(None, pa.string()))
+    cols["psn_no"] = None if "psn_no" not in want else pc.if_else(pa.array(person.present[keep]), pick(source, keep), pa.scalar(None, pa.string()))
     days = edge.inputs[p.service_date].data[keep]
     cols["begntime"] = pa.array(days.astype(np.int32), pa.date32())
     starts = res.year[keep]
-    if p.accumulators and len(starts):
+    if p.accumulators and len(starts) and "year" in want:
         years = np.unique(starts)
         labels = [year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in years]
         cols["year"] = interned(np.searchsorted(years, starts), starts >= 0, labels)
@@ -108,8 +110,10 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     for rule in p.outputs:
         data, na, type_, scale = values[rule.name]
         good = ok & (na == 0)
-        cols[f"out.{rule.name}"] = column(plan, data, good, type_, scale, rule)
-        cols[f"na.out.{rule.name}"] = na_text(na_of.get(rule.name), ok, texts)
+        if f"out.{rule.name}" in want:
+            cols[f"out.{rule.name}"] = column(plan, data, good, type_, scale, rule)
+        if f"na.out.{rule.name}" in want:
+            cols[f"na.out.{rule.name}"] = na_text(na_of.get(rule.name), ok, texts)
     for name, type_ in setl_fields(p):
         data, good, scale, t = setl.get(name, (None, None, 2, ir.MONEY))
         if data is None:
@@ -118,9 +122,10 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
             cols[f"setl.{name}"] = money_array(data, good & ok)
         else:
             cols[f"setl.{name}"] = text_array(data, good & ok, render(plan, t, scale, plan.exponents.get(name)))
-        cols[f"na.setl.{name}"] = na_text(na_of.get(name), ok, texts)
+        if f"na.setl.{name}" in want:
+            cols[f"na.setl.{name}"] = na_text(na_of.get(name), ok, texts)
     for name, acc in p.accumulators.items():
-        for when in ("before", "after"):
+        for when in ("before", "after") if f"state.{name}.before" in want else ():
             data, na = res.state[(name, when)]
             data, na = data[keep], na[keep]
             good = ok & (na == 0)
@@ -135,6 +140,8 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
                 cols[f"state.{name}.{when}"] = text_array(
                     data, good, render(plan, acc.type, plan.acc_scale[name], plan.acc_exponent[name]))
             cols[f"na.state.{name}.{when}"] = na_text(na, ok, texts)
+    if "notes" not in want:
+        return pa.table([cols[f.name] for f in schema], schema=schema)
     notes = np.full(len(keep), None, dtype=object)
     said = np.array([bool(edge.notes[i]) for i in keep.tolist()], dtype=bool) if any(edge.notes) else np.zeros(len(keep), bool)
     for j in np.flatnonzero(said & ok):
