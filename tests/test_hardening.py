@@ -405,3 +405,25 @@ def _browser(tmp_path: Path):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def test_a_first_hit_table_negates_each_row_once_not_once_per_later_row(monkeypatch):
+    """Whether row k can fire asks "row k matches and rows 1..k−1 do not": the negations are built once per
+    row, so a table costs the checker rows of them, not rows² / 2 (at the 500-row limit: 125,000 terms,
+    which were most of a fuzz run's time)."""
+    import policylang.check as check
+
+    rows = 200
+    policy = load_text(table(rows + 1), "t.pol")  # rows + 1 lines: rows rows and the default
+    made = []
+    real_not = check.z3.Not
+
+    def counting(*args, **kwargs):
+        made.append(1)
+        return real_not(*args, **kwargs)
+
+    checker = check.Checker(policy, 0.01)
+    monkeypatch.setattr(check.z3, "Not", counting)
+    results = checker.shadowed_rows()
+    assert len(results) == rows  # one verdict per row
+    assert len(made) <= 2 * rows, f"{len(made)} negations for {rows} rows"
