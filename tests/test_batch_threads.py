@@ -74,3 +74,35 @@ def test_abort_reports_nothing_of_its_own_and_removes_the_partial_file(tmp_path)
     writer.write(pa.table({"other": pa.array(["x"])}))
     writer.abort()  # the run's own error is the one reported: no second one from the writer
     assert not list(tmp_path.iterdir())
+
+
+def test_a_disk_full_on_the_last_batch_fails_the_run_and_commits_nothing(tmp_path, monkeypatch):
+    """The last batch is written while the run is finishing: its failure must reach the run's own cleanup, so
+    neither the results nor the rejects appear under their names and no temporary file is left."""
+    import pyarrow.parquet as pq
+
+    from policylang.batch.run import run_file
+    from policylang.batch.synth import synthesize
+    from policylang.pipeline import load_policy
+
+    policy = load_policy("policies/shaoxing-2024.pol")
+    claims = tmp_path / "in" / "claims.parquet"
+    claims.parent.mkdir()
+    synthesize(policy, 3000, 5, claims)
+    writer = pq.ParquetWriter  # (Arrow's CSVWriter cannot be patched; it goes through the same ResultWriter)
+    calls = []
+    real = writer.write_table
+
+    def full_disk(self, table, *args, **kwargs):
+        calls.append(len(table))
+        if sum(calls) >= 3000:  # the batch with the last row
+            raise OSError(28, "No space left on device")
+        return real(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(writer, "write_table", full_disk)
+    out = tmp_path / "out" / "results.parquet"
+    out.parent.mkdir()
+    with pytest.raises(OSError, match="No space left"):
+        run_file(policy, claims, out, batch_size=1000, progress=False)
+    assert len(calls) >= 2
+    assert not list(out.parent.iterdir())

@@ -124,3 +124,33 @@ output 比例: rate = 档次
     assert out.results.equals(ScalarEngine(policy).evaluate(claims, rows).results)
     reasons = out.results.column("na.out.比例").to_pylist()
     assert reasons[1] == "表 `档次` 没有与（100.0，2.50）匹配的行"
+
+
+def test_text_values_chosen_among_three_or_more_constants(tmp_path):
+    """A text table with several constant outputs, and a text rule with three dated versions: chosen per row
+    by one gather, whose texts must come out as texts (equal to the interpreter's table)."""
+    policy = write(tmp_path, """\
+table 类别 (机构级别) -> text first {
+  基层 -> "甲"
+  一级 -> "乙"
+  二级 -> "丙"
+  default -> "丁"
+}
+rule 档期: text from 2024-01-01 until 2024-03-31 = "一季度"
+rule 档期: text from 2024-04-01 until 2024-06-30 = "二季度"
+rule 档期: text from 2024-07-01 = "下半年"
+output 等级: text = 类别
+output 期: text = 档期
+""")
+    engine = compile_engine(policy)
+    assert isinstance(engine, VectorEngine), engine.fallback
+    base = {"人员编号": "P1", "险种": "城乡居民", "就诊类型": "普通门诊", "人员类别": "居民成年", "病种": "高血压",
+            "政策范围内费用": "100"}
+    cases = [("基层", "2024-02-01"), ("一级", "2024-05-01"), ("二级", "2024-08-01"), ("三级", "2024-03-31")]
+    claims = pa.Table.from_pylist([dict(base, 人员编号=f"P{i}", 机构级别=level, 就诊日期=day)
+                                   for i, (level, day) in enumerate(cases)])
+    rows = np.arange(1, len(cases) + 1)
+    out = engine.evaluate(claims, rows)
+    assert out.results.column("out.等级").to_pylist() == ["甲", "乙", "丙", "丁"]
+    assert out.results.column("out.期").to_pylist() == ["一季度", "二季度", "下半年", "一季度"]
+    assert out.results.equals(ScalarEngine(policy, backend="interpreter").evaluate(claims, rows).results)

@@ -69,7 +69,10 @@ class Reader:
         """The share of the file read so far (for the progress bar's estimate), when the reader can tell."""
         if self.file is None or self.file.closed or not self.size:
             return None
-        return min(self.file.tell() / self.size, 1.0)
+        try:  # the file is read (and closed at the end) on the reader thread (prefetch.py)
+            return min(self.file.tell() / self.size, 1.0)
+        except (ValueError, OSError):
+            return None
 
     def batches(self) -> Iterator[Batch]:
         raise NotImplementedError

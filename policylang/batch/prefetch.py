@@ -1,7 +1,8 @@
 """Read the next batch while this one is evaluated: a claims reader run on a second thread.
 
 Arrow decodes Parquet and CSV with the GIL released, so on a machine with two cores the file is read while
-numpy evaluates. One batch waits at most (memory stays bounded by the batch size); the reader's errors
+numpy evaluates. At most two batches are ahead of the one being evaluated (one waiting, one being read),
+so memory stays bounded by the batch size; the reader's errors
 (BadFile) are raised here, in order, after the batches before them; a run that stops early stops the
 reader and closes its file on the reader's own thread.
 """

@@ -272,6 +272,8 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
                 bar.total = max(int(summary.rows_in / share), summary.rows_in)
             bar.update(batch.rows_in)
         driver.close()
+        results.close()  # the last batch is still being written: its error belongs to the run, inside this try
+        refused.close()
     except BaseException:
         results.abort()
         if refused is not None:
@@ -279,7 +281,7 @@ def run_file(policy: ir.Policy, claims: Path, out: Path, rejects: Path | None = 
         bar.close()
         raise
     bar.close()
-    refused.commit()
     results.commit()
+    refused.commit()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -36,7 +36,12 @@ class _Staged:
         os.chmod(self.temp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; results are read by others
 
     def commit(self) -> None:
-        self.close()
+        """Close (a write still under way finishes or fails here), then rename; on failure nothing is left."""
+        try:
+            self.close()
+        except BaseException:
+            self.abort()
+            raise
         os.replace(self.temp, self.path)
 
     def abort(self) -> None:

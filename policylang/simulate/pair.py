@@ -7,7 +7,7 @@ from a cache instead (`baseline.py`): an engine that replays them.
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,6 @@ from policylang.batch.columns import normalise
 from policylang.batch.contract import BatchOutput, Engine
 from policylang.batch.engines import engine_for
 from policylang.batch.schema import result_schema
-from policylang.backends.vector.engine import VectorEngine
 from policylang.claims import PASS_THROUGH
 from policylang.simulate.columns import dimensions, side, stages
 from policylang.simulate.tally import Tally, Thresholds, tally_batch
@@ -78,12 +77,17 @@ class Pair:
         pending = None
         if base is None:  # the baseline on a second thread while this one evaluates the reform (numpy and
             # Arrow release the GIL for the work on whole columns, so on two cores both sides run at once)
-            pending = _SIDES.submit(_evaluate, self.base_engine, own_columns(self.baseline, table), rows,
-                                    None if full_base else side_schema(self.baseline))
-        # the table was normalised for the baseline (the reader's policy); the reform's own columns again for it
-        reform = _evaluate(self.reform_engine, normalise(own_columns(self.reform, table), self.reform), rows,
-                           side_schema(self.reform))
-        base = base or pending.result()
+            pending = _Beside(_evaluate, self.base_engine, own_columns(self.baseline, table), rows,
+                              None if full_base else side_schema(self.baseline))
+        try:
+            # the table was normalised for the baseline (the reader's policy); the reform's own columns again
+            reform = _evaluate(self.reform_engine, normalise(own_columns(self.reform, table), self.reform), rows,
+                               side_schema(self.reform))
+        except BaseException:
+            if pending is not None:
+                pending.wait()  # no thread left running; the reform's error is the one reported
+            raise
+        base = base if pending is None else pending.result()
         names = self.stages
         b, r = side(self.baseline, base, rows, names), side(self.reform, reform, rows, names)
         n = len(rows)
@@ -93,7 +97,28 @@ class Pair:
         return tally_batch(names, b, r, dimensions(self.baseline, table), rows, ids, dates, self.thresholds), base
 
 
-_SIDES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policylang-baseline")
+class _Beside:
+    """A call run on its own thread (one per batch: nothing shared between pairs, threads or forks)."""
+
+    def __init__(self, fn, *args):
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name="policylang-baseline", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised on the calling thread by result()
+            self._box["error"] = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
 
 
 def side_schema(policy: ir.Policy) -> pa.Schema:
@@ -105,7 +130,7 @@ def side_schema(policy: ir.Policy) -> pa.Schema:
 
 def _evaluate(engine: Engine, table: pa.Table, rows: np.ndarray, schema: pa.Schema | None) -> BatchOutput:
     """A batch through an engine; the vectorized one builds only the columns of `schema` (others build all)."""
-    if schema is not None and isinstance(engine, VectorEngine):
+    if schema is not None and engine.name == "vectorized":
         return engine.evaluate(table, rows, schema)
     return engine.evaluate(table, rows)
 

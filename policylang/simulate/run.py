@@ -78,6 +78,8 @@ def simulate_file(pair: Pair, claims: Path, baseline_results: Path | None = None
                 bar.total = max(int(counts["in"] / share), counts["in"])
             bar.update(batch.rows_in)
         driver.close()
+        if writer is not None:
+            writer.close()  # the last batch is still being written: a failure is the run's
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -156,7 +156,7 @@ class Ctx:
             return masks[i]
 
         if len(datas) > 2 and all(np.ndim(d) == 0 for d in datas):  # a table's constant outputs: one gather
-            data = np.array(datas)[chosen]
+            data = np.stack(datas)[chosen]  # stack, not array: 0-d object arrays (texts) are unwrapped
         else:
             data = np.broadcast_to(datas[-1], (self.n,))
             for i in range(len(values) - 2, -1, -1):
