@@ -69,8 +69,9 @@ system-deps:
 
 # A long fuzz run (tests/fuzz/run.py): N inputs through every command; new reproducers go to tests/fuzz/corpus/.
 N ?= 100000
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: $(STAMP)
-	$(BIN)/python -m tests.fuzz.run -n $(N) $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m tests.fuzz.run -n $(N) --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shaoxing.py

@@ -91,3 +91,11 @@ def test_slices_of_the_real_policies_load():
             load_text(part, "p.pol")
             sizes.append(len(part) / len(whole))
         assert min(sizes) < 0.5
+
+
+def test_jobs_share_the_inputs_and_sum_the_figures(tmp_path, capsys):
+    """`--jobs J`: J processes, seeds S..S+J−1, -n split between them; the last line sums their figures."""
+    code = run.main(["-n", "5", "--jobs", "2", "--seed", "7", "--corpus", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "fuzz: all 2 jobs: seeds 7..8, 5 inputs in" in out

@@ -1,4 +1,4 @@
-"""Run the fuzzer: `python -m tests.fuzz.run -n 1000` (or `--seconds 50`), from the repository root.
+"""Run the fuzzer: `python -m tests.fuzz.run -n 1000 [--jobs 2]` (or `--seconds 50`), from the repository root.
 
 Each input (tests/fuzz/mutate.py) goes through every command (tests/fuzz/harness.py); an internal error
 is minimised and saved to tests/fuzz/corpus/ (or --corpus DIR), which tests/test_fuzz_corpus.py replays.
@@ -26,18 +26,48 @@ def main(argv=None) -> int:
     parser.add_argument("--report-every", type=int, default=1000)
     parser.add_argument("--each-alone", action="store_true",
                         help="run every input in its own directory, no IR dedupe or remembered parses (slower)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes, one per core: job i takes seed + i and its share of -n (figures summed)")
     args = parser.parse_args(argv)
     if args.n is None and args.seconds is None:
         parser.error("give -n N or --seconds S")
     seed = args.seed if args.seed is not None else int(time.time())
+    if args.jobs > 1:
+        return _jobs(args, seed)
+    return _one(args, seed)[0]
+
+
+def _one(args, seed) -> tuple:
     rng = random.Random(seed)
     print(f"fuzz: seed {seed}", flush=True)
     with harness.Session(dedupe=not args.each_alone) as session:
-        code = _loop(args, rng, session, seed)
-    return code
+        return _loop(args, rng, session, seed)
 
 
-def _loop(args, rng, session, seed) -> int:
+def _job(args, seed, n) -> tuple:
+    args = argparse.Namespace(**{**vars(args), "n": n, "jobs": 1})
+    return _one(args, seed)
+
+
+def _jobs(args, seed) -> int:
+    """The run split over processes (inputs and seeds apart; each saves what it finds in the same corpus)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = [None] * args.jobs if args.n is None else \
+        [args.n // args.jobs + (1 if i < args.n % args.jobs else 0) for i in range(args.jobs)]
+    start = time.monotonic()
+    with ProcessPoolExecutor(args.jobs) as pool:
+        done = list(pool.map(_job, [args] * args.jobs, [seed + i for i in range(args.jobs)], shares))
+    reached = sum((r for _, r, _ in done), collections.Counter())
+    signatures = {s for _, _, found in done for s in found}
+    count, elapsed = sum(reached.values()), time.monotonic() - start
+    print(f"fuzz: all {args.jobs} jobs: seeds {seed}..{seed + args.jobs - 1}, {count} inputs in {elapsed:.0f} s "
+          f"({count / max(elapsed, 1e-9):.1f}/s), {reached['internal error']} internal errors, {len(signatures)} "
+          f"distinct; {reached['docs']} through every command", flush=True)
+    return 1 if signatures else 0
+
+
+def _loop(args, rng, session, seed) -> tuple:
     start, count, reached = time.monotonic(), 0, collections.Counter()
     signatures: dict = {}
     while (args.n is None or count < args.n) and (args.seconds is None or time.monotonic() - start < args.seconds):
@@ -59,7 +89,7 @@ def _loop(args, rng, session, seed) -> int:
           f"{reached['internal error']} internal errors, {len(signatures)} distinct; "
           f"{reached['docs']} through every command, {reached['same IR']} with the IR of an earlier one, "
           f"{reached['diagnostic']} stopped at a diagnostic", flush=True)
-    return 1 if signatures else 0
+    return (1 if signatures else 0), reached, sorted(signatures)
 
 
 if __name__ == "__main__":
