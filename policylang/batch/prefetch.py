@@ -2,8 +2,7 @@
 
 Arrow decodes Parquet and CSV with the GIL released, so on a machine with two cores the file is read while
 numpy evaluates. At most two batches are ahead of the one being evaluated (one waiting, one being read),
-so memory stays bounded by the batch size; the reader's errors
-(BadFile) are raised here, in order, after the batches before them; a run that stops early stops the
+so memory stays bounded by the batch size; the reader's errors (BadFile) are raised here, in order, after the batches before them; a run that stops early stops the
 reader and closes its file on the reader's own thread.
 """
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 import queue
 import threading
 from typing import Iterable, Iterator
-
-_DONE = object()
 
 
 class Prefetched:
@@ -36,7 +33,7 @@ class Prefetched:
             for item in items:
                 if not self._put(("item", item)):
                     return
-            self._put(("done", _DONE))
+            self._put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, raised there
             self._put(("error", exc))
         finally:

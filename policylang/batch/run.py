@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from policylang.batch.prefetch import Prefetched
 from policylang import ir
 from policylang.batch import BATCH_SIZE
 from policylang.batch.columns import BadFile, input_columns
 from policylang.batch.contract import Engine
 from policylang.batch.engines import engine_for
 from policylang.batch.io import file_format, open_claims
+from policylang.batch.prefetch import Prefetched
 from policylang.batch.schema import result_schema
 from policylang.batch.writers import RejectWriter, ResultWriter
 from policylang.platform import is_fund, sources

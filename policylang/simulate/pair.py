@@ -7,7 +7,7 @@ from a cache instead (`baseline.py`): an engine that replays them.
 from __future__ import annotations
 
 import dataclasses
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,20 +74,17 @@ class Pair:
               full_base: bool = False) -> tuple[Tally, BatchOutput]:
         """The Tally of a table of whole person-years, and the baseline's output (every result column when
         `full_base`, for a cache; else only what the tally reads)."""
-        pending = None
-        if base is None:  # the baseline on a second thread while this one evaluates the reform (numpy and
-            # Arrow release the GIL for the work on whole columns, so on two cores both sides run at once)
-            pending = _Beside(_evaluate, self.base_engine, own_columns(self.baseline, table), rows,
-                              None if full_base else side_schema(self.baseline))
-        try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="policylang-baseline") as beside:
+            # the baseline on a second thread while this one evaluates the reform (numpy and Arrow release the
+            # GIL for the work on whole columns, so on two cores both sides run at once); leaving the block
+            # waits for it, so no thread outlives a failed reform, whose error is the one reported
+            pending = None if base is not None else beside.submit(
+                _evaluate, self.base_engine, own_columns(self.baseline, table), rows,
+                None if full_base else side_schema(self.baseline))
             # the table was normalised for the baseline (the reader's policy); the reform's own columns again
             reform = _evaluate(self.reform_engine, normalise(own_columns(self.reform, table), self.reform), rows,
                                side_schema(self.reform))
-        except BaseException:
-            if pending is not None:
-                pending.wait()  # no thread left running; the reform's error is the one reported
-            raise
-        base = base if pending is None else pending.result()
+            base = base if pending is None else pending.result()
         names = self.stages
         b, r = side(self.baseline, base, rows, names), side(self.reform, reform, rows, names)
         n = len(rows)
@@ -95,30 +92,6 @@ class Pair:
             else pa.nulls(n, pa.string())
         dates = _dates(self.baseline, table, n)
         return tally_batch(names, b, r, dimensions(self.baseline, table), rows, ids, dates, self.thresholds), base
-
-
-class _Beside:
-    """A call run on its own thread (one per batch: nothing shared between pairs, threads or forks)."""
-
-    def __init__(self, fn, *args):
-        self._box: dict = {}
-        self._thread = threading.Thread(target=self._run, args=(fn, args), name="policylang-baseline", daemon=True)
-        self._thread.start()
-
-    def _run(self, fn, args) -> None:
-        try:
-            self._box["value"] = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - raised on the calling thread by result()
-            self._box["error"] = exc
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self):
-        self._thread.join()
-        if "error" in self._box:
-            raise self._box["error"]
-        return self._box["value"]
 
 
 def side_schema(policy: ir.Policy) -> pa.Schema:

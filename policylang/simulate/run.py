@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from policylang.batch.prefetch import Prefetched
 from policylang.batch.columns import check_columns, check_types
 from policylang.batch.io import CsvReader, ParquetReader, Reader, open_claims
+from policylang.batch.prefetch import Prefetched
 from policylang.batch.run import BATCH_SIZE, Driver
 from policylang.batch.writers import ResultWriter
 from policylang.simulate.baseline import CachedEngine, cached_schema, fingerprint

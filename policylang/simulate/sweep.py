@@ -17,10 +17,10 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pyarrow as pa
 
-from policylang.batch.prefetch import Prefetched
 from policylang import ir
 from policylang.batch.engines import engine_for
 from policylang.batch.io import open_claims
+from policylang.batch.prefetch import Prefetched
 from policylang.batch.run import BATCH_SIZE, Driver
 from policylang.simulate.columns import exact_sum, side, stages
 from policylang.simulate.pair import counterfactual, own_columns, require_payments

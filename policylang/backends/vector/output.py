@@ -77,6 +77,13 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     result schema, or a part of it (simulate reads the amounts and reasons only; the rest is not built)."""
     p = plan.policy
     want = set(schema.names)
+    cols: dict = {}
+
+    def put(name: str, make) -> None:
+        """A column, built only when the schema asks for it."""
+        if name in want:
+            cols[name] = make()
+
     ok = res.applicable[keep]
     na_of: dict = {}  # result_record's not_applicable: outputs first, then setlinfo's (same key: setlinfo wins)
     values: dict = {}
@@ -89,65 +96,65 @@ def build(plan, edge, res, keep: np.ndarray, rows: np.ndarray, reasons, schema: 
     setl, setl_na = setl_columns(plan, edge, keep, values, reasons)
     na_of.update(setl_na)
     texts = np.array(reasons.texts, dtype=object)
-    cols: dict = {"row": pa.array(rows[keep].astype(np.int64))}
-    for key in (k for k in IDENTIFIERS if k in want):
+    put("row", lambda: pa.array(rows[keep].astype(np.int64)))
+    for key in IDENTIFIERS:
         given = edge.extras.get(key)
-        cols[key] = pick(given, keep) if given is not None else pa.nulls(len(keep), pa.string())
+        put(key, lambda: pick(given, keep) if given is not None else pa.nulls(len(keep), pa.string()))
     person = edge.inputs[p.person]
     source = person.arrow if person.arrow is not None else person.data
-    cols["psn_no"] = None if "psn_no" not in want else pc.if_else(pa.array(person.present[keep]), pick(source, keep), pa.scalar(None, pa.string()))
-    days = edge.inputs[p.service_date].data[keep]
-    cols["begntime"] = pa.array(days.astype(np.int32), pa.date32())
-    starts = res.year[keep]
-    if p.accumulators and len(starts) and "year" in want:
-        years = np.unique(starts)
-        labels = [year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in years]
-        cols["year"] = interned(np.searchsorted(years, starts), starts >= 0, labels)
-    else:
-        cols["year"] = pa.nulls(len(keep), pa.string())
-    cols["applicable"] = pa.array(ok)
-    cols["reason"] = interned(res.reason[keep], ~ok, list(texts))
+    put("psn_no", lambda: pc.if_else(pa.array(person.present[keep]), pick(source, keep), pa.scalar(None, pa.string())))
+    put("begntime", lambda: pa.array(edge.inputs[p.service_date].data[keep].astype(np.int32), pa.date32()))
+    put("year", lambda: _years(p, res.year[keep]))
+    put("applicable", lambda: pa.array(ok))
+    put("reason", lambda: interned(res.reason[keep], ~ok, list(texts)))
     for rule in p.outputs:
         data, na, type_, scale = values[rule.name]
-        good = ok & (na == 0)
-        if f"out.{rule.name}" in want:
-            cols[f"out.{rule.name}"] = column(plan, data, good, type_, scale, rule)
-        if f"na.out.{rule.name}" in want:
-            cols[f"na.out.{rule.name}"] = na_text(na_of.get(rule.name), ok, texts)
+        put(f"out.{rule.name}", lambda: column(plan, data, ok & (na == 0), type_, scale, rule))
+        put(f"na.out.{rule.name}", lambda: na_text(na_of.get(rule.name), ok, texts))
     for name, type_ in setl_fields(p):
         data, good, scale, t = setl.get(name, (None, None, 2, ir.MONEY))
         if data is None:
-            cols[f"setl.{name}"] = pa.nulls(len(keep), type_)
+            put(f"setl.{name}", lambda: pa.nulls(len(keep), type_))
         elif type_ == MONEY:
-            cols[f"setl.{name}"] = money_array(data, good & ok)
+            put(f"setl.{name}", lambda: money_array(data, good & ok))
         else:
-            cols[f"setl.{name}"] = text_array(data, good & ok, render(plan, t, scale, plan.exponents.get(name)))
-        if f"na.setl.{name}" in want:
-            cols[f"na.setl.{name}"] = na_text(na_of.get(name), ok, texts)
+            put(f"setl.{name}", lambda: text_array(data, good & ok, render(plan, t, scale, plan.exponents.get(name))))
+        put(f"na.setl.{name}", lambda: na_text(na_of.get(name), ok, texts))
     for name, acc in p.accumulators.items():
-        for when in ("before", "after") if f"state.{name}.before" in want else ():
+        for when in ("before", "after"):
             data, na = res.state[(name, when)]
             data, na = data[keep], na[keep]
-            good = ok & (na == 0)
             if not plain(acc, p):
                 text = res.texts[(name, when)][keep] if (name, when) in res.texts else np.full(len(keep), None)
-                cols[f"state.{name}.{when}"] = pa.array(np.where(ok, text, None), pa.string())
-                cols[f"na.state.{name}.{when}"] = pa.nulls(len(keep), pa.string())
-                continue
-            if acc.type == ir.MONEY:
-                cols[f"state.{name}.{when}"] = money_array(data, good)
+                put(f"state.{name}.{when}", lambda: pa.array(np.where(ok, text, None), pa.string()))
+                put(f"na.state.{name}.{when}", lambda: pa.nulls(len(keep), pa.string()))
+            elif acc.type == ir.MONEY:
+                put(f"state.{name}.{when}", lambda: money_array(data, ok & (na == 0)))
+                put(f"na.state.{name}.{when}", lambda: na_text(na, ok, texts))
             else:
-                cols[f"state.{name}.{when}"] = text_array(
-                    data, good, render(plan, acc.type, plan.acc_scale[name], plan.acc_exponent[name]))
-            cols[f"na.state.{name}.{when}"] = na_text(na, ok, texts)
-    if "notes" not in want:
-        return pa.table([cols[f.name] for f in schema], schema=schema)
+                put(f"state.{name}.{when}", lambda: text_array(
+                    data, ok & (na == 0), render(plan, acc.type, plan.acc_scale[name], plan.acc_exponent[name])))
+                put(f"na.state.{name}.{when}", lambda: na_text(na, ok, texts))
+    put("notes", lambda: _notes(edge, keep, ok))
+    return pa.table([cols[f.name] for f in schema], schema=schema)
+
+
+def _years(p: ir.Policy, starts: np.ndarray) -> pa.Array:
+    """Each claim's 医保年度 label (null for a policy without year-to-dates)."""
+    if not (p.accumulators and len(starts)):
+        return pa.nulls(len(starts), pa.string())
+    years = np.unique(starts)
+    labels = [year_label(p.year, datetime.date(int(y), p.year.month, p.year.day)) for y in years]
+    return interned(np.searchsorted(years, starts), starts >= 0, labels)
+
+
+def _notes(edge, keep: np.ndarray, ok: np.ndarray) -> pa.Array:
+    """The reading notes of each applicable claim, as JSON text."""
     notes = np.full(len(keep), None, dtype=object)
     said = np.array([bool(edge.notes[i]) for i in keep.tolist()], dtype=bool) if any(edge.notes) else np.zeros(len(keep), bool)
     for j in np.flatnonzero(said & ok):
         notes[j] = json.dumps(edge.notes[keep[j]], ensure_ascii=False)
-    cols["notes"] = pa.array(notes, pa.string())
-    return pa.table([cols[f.name] for f in schema], schema=schema)
+    return pa.array(notes, pa.string())
 
 
 def na_text(na, ok, texts) -> pa.Array:
