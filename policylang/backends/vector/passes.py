@@ -160,32 +160,48 @@ def _codes(col, rows: np.ndarray) -> np.ndarray:
 
 
 def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Results:
-    """Evaluate the rows idx of a batch of n rows, carrying each person-year's state."""
+    """Evaluate the rows idx of a batch of n rows, carrying each person-year's state: by guess and check
+    (settle.py) where no year-to-date is kept per key or counted once, else by the rank passes."""
+    from policylang.backends.vector import settle
+
     p = plan.policy
     res = Results(plan, n)
     if len(idx) == 0:
         return res
     rows, group, rank, starts = order(plan, inputs, idx)
-    if p.accumulators:
-        res.year[rows] = starts
-    where, pairs = slots(plan, inputs, rows, group)
-    state = {name: [np.full(int(where[name].max()) + 1, plan.acc_initial[name], dtype=np.int64),
-                    np.zeros(int(where[name].max()) + 1, dtype=np.int32)] for name in p.accumulators}
-    counted = {name: np.zeros(int(pairs[name].max()) + 1, dtype=bool) for name in pairs}
-    passes = int(rank.max()) + 1 if p.accumulators else 1
+    if not p.accumulators:
+        evaluate(plan, res, rows, {}, inputs, reasons)
+        return res
+    res.year[rows] = starts
+    free = hoisted(plan, inputs, rows, reasons)
+    if plan.ledgers:
+        where, pairs = slots(plan, inputs, rows, group)
+        state = {name: [np.full(int(where[name].max()) + 1, plan.acc_initial[name], dtype=np.int64),
+                        np.zeros(int(where[name].max()) + 1, dtype=np.int32)] for name in p.accumulators}
+        counted = {name: np.zeros(int(pairs[name].max()) + 1, dtype=bool) for name in pairs}
+        ranked(plan, res, rows, rank, where, pairs, state, counted, inputs, reasons, free)
+        from policylang.backends.vector.ledger import ledger_texts
+        ledger_texts(plan, res, inputs, rows, group, reasons)
+    else:
+        settle.run(plan, res, rows, group, rank, inputs, reasons, free)
+    return res
+
+
+def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, pairs: dict, state: dict,
+           counted: dict, inputs: dict, reasons: Reasons, free: dict):
+    """The rank passes over sorted rows: pass k evaluates the k-th claim of every person-year (rank k) from
+    the states pass k−1 left in `state` (indexed per row by `where`)."""
+    if not len(rows):
+        return
+    passes = int(rank.max()) + 1
     small = rank.astype(np.int16) if passes < 2 ** 15 else rank
-    by_rank = np.argsort(small, kind="stable") if p.accumulators else np.arange(len(rows))
-    bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1)) if p.accumulators else [0, len(rows)]
-    free = hoisted(plan, inputs, rows, reasons) if passes > 1 else None
+    by_rank = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1))
     for k in range(passes):
         pick = by_rank[bounds[k]:bounds[k + 1]]
         one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
                  {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons,
-                 None if free is None else {name: _gather(v, pick) for name, v in free.items()})
-    if plan.ledgers:
-        from policylang.backends.vector.ledger import ledger_texts
-        ledger_texts(plan, res, inputs, rows, group, reasons)
-    return res
+                 {name: gather(v, pick) for name, v in free.items()})
 
 
 def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> dict:
@@ -197,7 +213,7 @@ def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> dict:
     return {name: ctx.rule(name) for name in plan.free}
 
 
-def _gather(v: V, pick: np.ndarray) -> V:
+def gather(v: V, pick: np.ndarray) -> V:
     def take(a):
         return a if a is None or a.ndim == 0 else a[pick]
     return V(v.kind, take(v.data), take(v.na), v.scale, v.bound, take(v.exps))
@@ -207,11 +223,8 @@ def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, sta
              inputs: dict, reasons: Reasons, free: dict | None = None):
     """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record.
     `free`: the values of the rules no state reaches, for these rows, computed once for all ranks."""
-    p = plan.policy
-    m = len(rows)
-    day = inputs[p.service_date].data[rows]
     view, hit = {}, {}
-    for name in p.accumulators:
+    for name in plan.policy.accumulators:
         at = where[name]
         value, na = state[name][0][at], state[name][1][at]
         res.state[(name, "before")][0][rows] = value
@@ -220,6 +233,30 @@ def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, sta
             hit[name] = counted[name][pairs[name]] & (na == 0)
             value = np.where(hit[name], value - plan.once[name][1], value)
         view[name] = (value, na)
+    after = evaluate(plan, res, rows, view, inputs, reasons, free, hit)
+    for name, (value, na) in after.items():
+        if name in plan.once:
+            amount = plan.once[name][1]
+            fresh = ~hit[name] & (na == 0) & (value != view[name][0])
+            counted[name][pairs[name][fresh]] = True
+            res.counted[name][rows] = fresh
+            value = np.where(hit[name] & (na == 0), value + amount, value)
+        bounded(plan, name, value, na)
+        at = where[name]
+        state[name][0][at] = value
+        state[name][1][at] = na
+        res.state[(name, "after")][0][rows] = value
+        res.state[(name, "after")][1][rows] = na
+
+
+def evaluate(plan, res: Results, rows: np.ndarray, view: dict, inputs: dict, reasons: Reasons,
+             free: dict | None = None, hit: dict | None = None) -> dict:
+    """The policy over `rows`, each claim from its own year-to-date (`view`: accumulator -> (value, reason)
+    per row): scope, outputs into `res`, then the updates. Returns each accumulator's [value, reason] after.
+    `hit`: per counted accumulator, the rows whose admission was already counted (its update is skipped)."""
+    p = plan.policy
+    m = len(rows)
+    day = inputs[p.service_date].data[rows]
     before = {name: V("num", v, na if na.any() else None, plan.acc_scale[name], plan.acc_bound[name])
               for name, (v, na) in view.items()}
     ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
@@ -234,20 +271,13 @@ def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, sta
     for u in p.updates:
         allowed = applicable & ~hit[u.target] if u.once is not None else applicable
         update(plan, ctx, u, after[u.target], allowed, day, reasons)
-    for name, (value, na) in after.items():
-        if name in plan.once:
-            amount = plan.once[name][1]
-            fresh = ~hit[name] & (na == 0) & (value != view[name][0])
-            counted[name][pairs[name][fresh]] = True
-            res.counted[name][rows] = fresh
-            value = np.where(hit[name] & (na == 0), value + amount, value)
-        if np.any(np.abs(value[na == 0]) > plan.acc_bound[name]):
-            raise StateOverflow(name)
-        at = where[name]
-        state[name][0][at] = value
-        state[name][1][at] = na
-        res.state[(name, "after")][0][rows] = value
-        res.state[(name, "after")][1][rows] = na
+    return after
+
+
+def bounded(plan, name: str, value: np.ndarray, na: np.ndarray) -> None:
+    """A known year-to-date past the plan's bound: the batch goes to the scalar engine (StateOverflow)."""
+    if np.any(np.abs(value[na == 0]) > plan.acc_bound[name]):
+        raise StateOverflow(name)
 
 
 def scope(plan, ctx: Ctx, day: np.ndarray, reasons: Reasons):
