@@ -99,6 +99,32 @@ def read_and_evaluate(engine, table):
     return res.applicable, np.where(paid, data * 10 ** (2 - res.out_scale["统筹支付"]), -1)
 
 
+def long_years(engine, table, busiest: int) -> tuple[float, float]:
+    """(CPU seconds with guess and check, with the rank passes alone; best of 3) for the first 100k claims of `table`
+    in which one person has `busiest` claims in 2024: a pass per claim of the longest year, or a few rounds
+    (docs/vectorized.md, "Long years"). Both must give the same amounts, else the script stops."""
+    import pyarrow as pa
+    from policylang.backends.vector import settle
+
+    part = table.slice(0, 100_000)
+    person = np.array(part.column("psn_no").to_pylist(), dtype=object)
+    days = part.column("begntime").cast(pa.int32()).to_numpy().copy()
+    person[:busiest] = "BUSIEST"
+    days[:busiest] = np.datetime64("2024-01-01", "D").astype(np.int64) + (np.arange(busiest) * 366) // busiest
+    part = part.set_column(part.schema.get_field_index("psn_no"), "psn_no", pa.array(person.tolist()))
+    part = part.set_column(part.schema.get_field_index("begntime"), "begntime",
+                           pa.array(days.astype(np.int32)).cast(pa.date32()))
+    rounds_s, rounds = timed(lambda: read_and_evaluate(engine, part), repeat=3)
+    ranked_only, settle.RANKED = settle.RANKED, 1 << 62
+    try:
+        ranks_s, ranks = timed(lambda: read_and_evaluate(engine, part), repeat=3)
+    finally:
+        settle.RANKED = ranked_only
+    if not all(np.array_equal(a, b) for a, b in zip(rounds, ranks)):
+        raise SystemExit("FAIL: guess and check and the rank passes differ")
+    return rounds_s, ranks_s
+
+
 def compiled_pass(policy, table, sample: int) -> float:
     """µs per claim of the compiled evaluator alone (claims already read by the edge) on the first `sample`."""
     from policylang.claims import ClaimReader, Record
@@ -243,6 +269,13 @@ def main(argv=None) -> None:
                   f"{verdict(vs_of >= TARGETS['openfisca'])}")
             print(f"OpenFisca's 统筹支付 differs from the exact amount by ≥ 1 fen on {differs_fen} of {n} claims "
                   f"({int(paid.sum())} paid by the fund)")
+        if engine.name == "vectorized":
+            print(f"\nlong years: the first {min(n, 100_000):,} claims, of which one person's N fall in 2024 (A, CPU)")
+            for busiest in (1_000, 10_000):
+                if busiest < n:
+                    rounds_s, ranks_s = long_years(engine, whole, busiest)
+                    print(f"  N = {busiest:>6}: guess and check {rounds_s:.3f} s, rank passes alone {ranks_s:.3f} s "
+                          f"({ranks_s / rounds_s:.1f}×)")
         if args.big:
             synth_big, wall, cpu, rss, summary = big_run(args.big, folder, args.batch_size)
             print(f"\n淄博: {args.big} claims, Parquet → Parquet (synth {synth_big:.1f} s CPU); "
