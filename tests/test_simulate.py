@@ -239,3 +239,15 @@ def test_the_columns_a_simulation_reads_are_those_of_the_full_result_table(path,
     assert part.schema.equals(slim)
     assert part.equals(full.select(slim.names))
     assert {"setl.psn_part_amt", "na.setl.psn_part_amt", "reason", "psn_no", "year"} <= set(slim.names)
+
+
+def test_a_settled_stage_missing_from_the_results_stops_the_tally(claims, tmp_path, monkeypatch):
+    """columns.side reads a column this policy's results have but the engine did not build as an error
+    (pair.side_schema lost it), never as a stage nobody settled (all null, summed as nothing)."""
+    from policylang.simulate import pair
+
+    real = pair.side_schema
+    monkeypatch.setattr(pair, "side_schema", lambda policy: pa.schema(
+        [f for f in real(policy) if f.name != "setl.hifp_pay"]))
+    with pytest.raises(AssertionError, match="setl.hifp_pay was not built"):
+        simulate_file(Pair.build(load_policy(BASE), load_policy(REFORM)), claims, progress=False)

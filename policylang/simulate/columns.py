@@ -17,7 +17,7 @@ from policylang import ir
 from policylang.batch.contract import BatchOutput
 from policylang.claims import match_member
 from policylang.batch.columns import input_columns
-from policylang.batch.schema import MONEY
+from policylang.batch.schema import MONEY, result_schema
 from policylang.platform import is_fund, sources
 
 HUNDRED = pa.scalar(Decimal(100), pa.decimal128(3, 0))
@@ -70,9 +70,12 @@ def side(policy: ir.Policy, out: BatchOutput, rows: np.ndarray, names: list[str]
     pos = np.full(n, -1, np.int64)
     pos[at] = np.arange(len(res))
     take = pa.array(pos, mask=pos < 0)
+    built = set(result_schema(policy).names)
 
     def column(name: str, type_=pa.string()) -> pa.Array:
-        if name not in res.column_names:
+        if name not in res.column_names:  # a stage this policy does not settle; never one it does
+            if name in built:
+                raise AssertionError(f"result column {name} was not built (pair.side_schema must list it)")
             return pa.nulls(n, type_)
         return res.column(name).combine_chunks().take(take)
 
