@@ -38,8 +38,9 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
     state = {name: [np.full(groups, plan.acc_initial[name], dtype=np.int64), np.zeros(groups, dtype=np.int32)]
              for name in names}
     head = np.flatnonzero(rank < RANKED)
+    whole = len(head) == len(rows)  # no year longer than RANKED: the usual batch, nothing to gather
     ranked(plan, res, rows[head], rank[head], {name: group[head] for name in names}, {}, state, {}, inputs,
-           reasons, {name: gather(v, head) for name, v in free.items()})
+           reasons, free if whole else {name: gather(v, head) for name, v in free.items()})
     todo = np.flatnonzero(rank >= RANKED)  # positions in `rows`; always the tail of each person-year's claims
     guess = {name: (state[name][0][group[todo]], state[name][1][group[todo]]) for name in names}
     for _ in range(ROUNDS):
