@@ -115,11 +115,11 @@ def long_years(engine, table, busiest: int) -> tuple[float, float]:
     part = part.set_column(part.schema.get_field_index("begntime"), "begntime",
                            pa.array(days.astype(np.int32)).cast(pa.date32()))
     rounds_s, rounds = timed(lambda: read_and_evaluate(engine, part), repeat=3)
-    ranked_only, settle.RANKED = settle.RANKED, 1 << 62
+    saved, settle.RANKED = settle.RANKED, 1 << 62
     try:
         ranks_s, ranks = timed(lambda: read_and_evaluate(engine, part), repeat=3)
     finally:
-        settle.RANKED = ranked_only
+        settle.RANKED = saved
     if not all(np.array_equal(a, b) for a, b in zip(rounds, ranks)):
         raise SystemExit("FAIL: guess and check and the rank passes differ")
     return rounds_s, ranks_s

@@ -41,24 +41,58 @@ output 统筹支付: money as hifp_pay = min(本次, 政策范围内费用)
 update 已支付 += 统筹支付
 """
 
+# The ratio is looked up by the year-to-date in a table with no row past 1300 元, which the true total (capped
+# at 1200 元) never reaches; a guess past it makes the output not applicable in that round only.
+TIERED = """\
+policy "档次测试" {
+  document "测试〔2024〕12号"
+  issuer "policylang tests"
+  in force from 2024-01-01
+}
+
+use prelude
+
+scope {
+  require 险种 == 城乡居民 else "只规定城乡居民"
+}
+
+accumulator 已支付: money per person per 医保年度 = 0元
+
+rule 已付: money = 已支付
+
+table 比例 (已付) -> rate first {
+  0元..1300元 -> 60%
+}
+
+output 统筹支付: money as hifp_pay = min(政策范围内费用 × 比例, max(1200元 - 已支付, 0元))
+
+update 已支付 += 统筹支付
+"""
+WRITTEN = {"compounding": COMPOUNDING, "tiered": TIERED}
+
 # (RANKED, ROUNDS): all by rounds; one round then the rank passes; a mix; the rank passes alone
 SPLITS = [(0, 4), (0, 1), (2, 2), (0, 0), (10 ** 6, 4)]
 
 
 @pytest.fixture(scope="module")
-def engines():
+def engines(tmp_path_factory):
     cache = {}
 
     def load(path: str):
         if path not in cache:
-            policy = load_policy(path if Path(path).is_absolute() else str(ROOT / path))
+            if path in WRITTEN:
+                file = tmp_path_factory.mktemp(path) / f"{path}.pol"
+                file.write_text(WRITTEN[path], encoding="utf-8")
+                policy = load_policy(str(file))
+            else:
+                policy = load_policy(str(ROOT / path))
             cache[path] = (policy, compile_engine(policy), ScalarEngine(policy, backend="interpreter"))
         return cache[path]
     return load
 
 
 @pytest.mark.parametrize("split", SPLITS, ids=lambda s: f"ranked{s[0]}-rounds{s[1]}")
-@pytest.mark.parametrize("path", POLICIES)
+@pytest.mark.parametrize("path", POLICIES + list(WRITTEN))
 def test_every_split_equals_the_interpreter(engines, monkeypatch, path, split):
     """Two persons, 160 claims: person-years of dozens of claims, cap crossings, year boundaries."""
     policy, engine, scalar = engines(path)
@@ -107,12 +141,10 @@ def test_a_long_year_settles_in_three_rounds(engines, monkeypatch):
     assert paid[:19] == ["65.00"] * 18 + ["30.00"] and set(paid[19:]) == {"0.00"}
 
 
-def test_a_year_that_settles_slowly_ends_in_the_rank_passes(engines, monkeypatch, tmp_path):
+def test_a_year_that_settles_slowly_ends_in_the_rank_passes(engines, monkeypatch):
     """Each claim's amount compounds on the total before it: a round settles a claim or two more, so after
     ROUNDS rounds the rest of the year goes through the rank passes, from the last settled total."""
-    path = tmp_path / "compounding.pol"
-    path.write_text(COMPOUNDING, encoding="utf-8")
-    policy, engine, scalar = engines(str(path))
+    policy, engine, scalar = engines("compounding")
     assert isinstance(engine, VectorEngine)
     monkeypatch.setattr(settle, "RANKED", 8)
     monkeypatch.setattr(settle, "ROUNDS", 4)
@@ -145,3 +177,14 @@ def test_guesses_never_wrap(engines, monkeypatch):
     monkeypatch.setattr(settle, "RANKED", 0)
     claims = pa.concat_tables([_visits(50, person=f"P{i}", cost="9000000") for i in range(6)])
     same(engine, scalar, claims, np.arange(1, len(claims) + 1))
+
+
+def test_a_reason_from_a_wrong_guess_does_not_stay(engines, monkeypatch):
+    """Tiered: 30 visits of 100 元. A guess past 1300 元 finds no row in round two; round three, from the
+    right totals, finds a row for every claim: the output is applicable (0.00 元), with no reason left over
+    from the round before."""
+    policy, engine, scalar = engines("tiered")
+    monkeypatch.setattr(settle, "RANKED", 8)
+    out = same(engine, scalar, _visits(30, cost="100", extra={}), np.arange(1, 31))
+    assert out.results.column("na.out.统筹支付").null_count == 30
+    assert [str(v) for v in out.results.column("out.统筹支付").to_pylist()[20:]] == ["0.00"] * 10

@@ -63,9 +63,9 @@ class Results:
         self.out_scale: dict = {}
         self.state = {(a, w): [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)]
                       for a in p.accumulators for w in ("before", "after")}
-        self.year = np.full(n, -1, dtype=np.int64)
+        self.year = np.full(n, -1, dtype=np.int64)  # the calendar year its 医保年度 starts in
         self.counted = {name: np.zeros(n, dtype=bool) for name in plan.once}  # the claim's id was counted
-        self.texts: dict = {}  # (accumulator, before|after) -> the year's totals as JSON text (keyed or counted)  # the calendar year its 医保年度 starts in
+        self.texts: dict = {}  # (accumulator, before|after) -> the year's totals as JSON text (keyed or counted)
 
     def put_out(self, name: str, rows: np.ndarray, v: V, n_rows: int):
         slot = self.out[name]
@@ -77,8 +77,7 @@ class Results:
             # a rule's scale is fixed by the IR; keep one per column (align upward when passes differ)
             raise AssertionError("a rule changed scale between passes")
         slot[0][rows] = data
-        if v.na is not None:
-            slot[1][rows] = v.na
+        slot[1][rows] = 0 if v.na is None else v.na  # a row evaluated again (settle.py) drops an earlier reason
 
 
 def year_starts(policy: ir.Policy, days: np.ndarray) -> np.ndarray:
@@ -162,7 +161,7 @@ def _codes(col, rows: np.ndarray) -> np.ndarray:
 def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Results:
     """Evaluate the rows idx of a batch of n rows, carrying each person-year's state: by guess and check
     (settle.py) where no year-to-date is kept per key or counted once, else by the rank passes."""
-    from policylang.backends.vector import settle
+    from policylang.backends.vector import settle  # settle.py builds on this module's passes
 
     p = plan.policy
     res = Results(plan, n)

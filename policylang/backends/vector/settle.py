@@ -10,11 +10,11 @@ results are the rank passes' and the interpreter's, whatever the policy's rules.
 
 A new guess adds to the last settled total the changes the round computed for the claims before (a
 Jacobi step). A capped running total (paid = min(due, cap − used)) then settles in three rounds: the
-claims up to the first one counted, those up to the one that reaches the cap, the rest; that is the
+first claim of each tail, the claims up to the one that reaches the cap, the rest; that is the
 closed form `min(cap, after) − min(cap, before)` found by evaluation instead of by pattern. Each round
 settles at least the first unsettled claim of every person-year, and after ROUNDS rounds what is left goes
-through the rank passes, from the totals the settled claims left: no input costs more than ROUNDS
-evaluations of each claim plus the rank passes it would have needed anyway.
+through the rank passes, from the totals the settled claims left: a claim is evaluated at most ROUNDS
+times in rounds, then once in a rank pass if it is still unsettled.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import numpy as np
 from policylang.backends.vector.passes import Results, bounded, evaluate, gather, ranked
 from policylang.backends.vector.values import Reasons
 
-ROUNDS = 4
+ROUNDS = 4  # rounds before the rest goes to the rank passes (a capped total needs three)
 RANKED = 8  # ranks the rank passes take before the rounds do (a pass's fixed cost is then shared)
 
 
@@ -40,13 +40,13 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
     head = np.flatnonzero(rank < RANKED)
     whole = len(head) == len(rows)  # no year longer than RANKED: the usual batch, nothing to gather
     ranked(plan, res, rows[head], rank[head], {name: group[head] for name in names}, {}, state, {}, inputs,
-           reasons, free if whole else {name: gather(v, head) for name, v in free.items()})
+           reasons, free if whole else _gather(free, head))
     todo = np.flatnonzero(rank >= RANKED)  # positions in `rows`; always the tail of each person-year's claims
     guess = {name: (state[name][0][group[todo]], state[name][1][group[todo]]) for name in names}
     for _ in range(ROUNDS):
         if not len(todo):
             return
-        after = evaluate(plan, res, rows[todo], guess, inputs, reasons, {name: gather(v, todo) for name, v in free.items()})
+        after = evaluate(plan, res, rows[todo], guess, inputs, reasons, _gather(free, todo))
         first = _run_starts(group[todo])
         settled = _settled(guess, after, first)
         for name in names:
@@ -57,8 +57,11 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
                 res.state[(name, when)][1][rows[todo]] = n
         guess = _next_guess(plan, guess, after, first, settled)
         todo = todo[~settled]
-    _rank_rest(plan, res, rows[todo], group[todo], rank[todo], guess, inputs, reasons,
-               {name: gather(v, todo) for name, v in free.items()})
+    _rank_rest(plan, res, rows[todo], group[todo], rank[todo], guess, inputs, reasons, _gather(free, todo))
+
+
+def _gather(free: dict, at: np.ndarray) -> dict:
+    return {name: gather(v, at) for name, v in free.items()}
 
 
 def _run_starts(group: np.ndarray) -> np.ndarray:
