@@ -187,9 +187,10 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
 
 
 def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, pairs: dict, state: dict,
-           counted: dict, inputs: dict, reasons: Reasons, free: dict):
+           counted: dict, inputs: dict, reasons: Reasons, free: dict, at: np.ndarray | None = None):
     """The rank passes over sorted rows: pass k evaluates the k-th claim of every person-year (rank k) from
-    the states pass k−1 left in `state` (indexed per row by `where`)."""
+    the states pass k−1 left in `state` (indexed per row by `where`). `free` holds the hoisted rules for
+    every sorted row of the batch; `at` says where each of `rows` is in them (None: the same positions)."""
     if not len(rows):
         return
     passes = int(rank.max()) + 1
@@ -198,9 +199,10 @@ def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, 
     bounds = np.searchsorted(rank[by_rank], np.arange(passes + 1))
     for k in range(passes):
         pick = by_rank[bounds[k]:bounds[k + 1]]
+        there = pick if at is None else at[pick]
         one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
                  {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons,
-                 {name: gather(v, pick) for name, v in free.items()})
+                 {name: gather(v, there) for name, v in free.items()})
 
 
 def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> dict:

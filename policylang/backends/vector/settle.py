@@ -38,9 +38,9 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
     state = {name: [np.full(groups, plan.acc_initial[name], dtype=np.int64), np.zeros(groups, dtype=np.int32)]
              for name in names}
     head = np.flatnonzero(rank < RANKED)
-    whole = len(head) == len(rows)  # no year longer than RANKED: the usual batch, nothing to gather
+    whole = len(head) == len(rows)  # no year longer than RANKED
     ranked(plan, res, rows[head], rank[head], {name: group[head] for name in names}, {}, state, {}, inputs,
-           reasons, free if whole else _gather(free, head))
+           reasons, free, None if whole else head)
     todo = np.flatnonzero(rank >= RANKED)  # positions in `rows`; always the tail of each person-year's claims
     guess = {name: (state[name][0][group[todo]], state[name][1][group[todo]]) for name in names}
     for _ in range(ROUNDS):
@@ -57,7 +57,7 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
                 res.state[(name, when)][1][rows[todo]] = n
         guess = _next_guess(plan, guess, after, first, settled)
         todo = todo[~settled]
-    _rank_rest(plan, res, rows[todo], group[todo], rank[todo], guess, inputs, reasons, _gather(free, todo))
+    _rank_rest(plan, res, rows[todo], group[todo], rank[todo], guess, inputs, reasons, free, todo)
 
 
 def _gather(free: dict, at: np.ndarray) -> dict:
@@ -102,9 +102,9 @@ def _next_guess(plan, guess: dict, after: dict, first: np.ndarray, settled: np.n
 
 
 def _rank_rest(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarray, guess: dict,
-               inputs: dict, reasons: Reasons, free: dict) -> None:
+               inputs: dict, reasons: Reasons, free: dict, at: np.ndarray) -> None:
     """What ROUNDS rounds left: the rank passes over each person-year's tail, from the settled total before
-    it (the guess of a tail's first claim is exactly that)."""
+    it (the guess of a tail's first claim is exactly that). `at`: where the rows are in `free`."""
     if not len(rows):
         return
     first = _run_starts(group)
@@ -112,4 +112,4 @@ def _rank_rest(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np
     rank = rank - rank[first][tail]
     state = {name: [guess[name][0][first].copy(), guess[name][1][first].copy()] for name in guess}
     where = {name: tail for name in guess}
-    ranked(plan, res, rows, rank, where, {}, state, {}, inputs, reasons, free)
+    ranked(plan, res, rows, rank, where, {}, state, {}, inputs, reasons, free, at)
