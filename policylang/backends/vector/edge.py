@@ -195,8 +195,8 @@ class EdgeReader:
             fast = (values >= 0) & (values <= 10 ** 12)
             fen = np.where(fast, values, 0) * 100
         elif pa.types.is_decimal128(arr.type) and 0 <= arr.type.scale <= 2:
-            try:
-                words = _words(pc.cast(arr, pa.decimal128(38, 2)))  # exact: only zeros are appended
+            try:  # at scale 2 the buffer already holds fen; a smaller scale is exact with zeros appended
+                words = _words(arr if arr.type.scale == 2 else pc.cast(arr, pa.decimal128(38, 2)))
             except pa.ArrowInvalid:  # a value with 37 or 38 digits: each through the reader
                 return False
             fen = words[:, 0]
@@ -277,9 +277,11 @@ class EdgeReader:
         total, inscp = inputs.get("医疗费总额"), inputs.get("政策范围内费用")
         if total is None or inscp is None:
             return
+        both = total.present & inscp.present
+        if not both.any():  # the file gives no 医疗费总额 (or no 政策范围内费用): nothing to add up
+            return
         parts = sum((inputs[n].data * inputs[n].present if n in inputs else 0)
                     for n in ("全自费金额", "超限价自费", "先行自付"))
-        both = total.present & inscp.present
         odd |= both & (total.data != inscp.data + parts)
 
     def check_constraints(self, inputs, odd, n):

@@ -144,7 +144,8 @@ class Ctx:
 
     def select(self, chosen: np.ndarray, values: list, span=None) -> V:
         """values[chosen[row]] row by row (chosen is -1 or an index into values; -1, and a chosen index
-        outside the list, leave garbage, masked by the caller)."""
+        outside the list, leave garbage, masked by the caller). A bool `chosen` picks between two values
+        (True: the first), with no index array built: what an `if` asks for."""
         kind = values[0].kind
         scale = max(v.scale for v in values) if kind == "num" else 0
         datas = [v.rescaled(scale, span) if kind == "num" else v.data for v in values]
@@ -152,7 +153,7 @@ class Ctx:
 
         def mask(i):
             if i not in masks:
-                masks[i] = chosen == i
+                masks[i] = chosen if chosen.dtype == bool else chosen == i
             return masks[i]
 
         if len(datas) > 2 and all(np.ndim(d) == 0 for d in datas):  # a table's constant outputs: one gather
@@ -239,7 +240,7 @@ class Ctx:
             return V("bool", ~a.data, a.na)
         if k is ir.If:
             c, t, o = self.eval(e.cond), self.eval(e.then), self.eval(e.otherwise)
-            out = self.select(np.where(np.broadcast_to(c.data, (self.n,)), 0, 1), [t, o], e.span)
+            out = self.select(np.broadcast_to(np.asarray(c.data, dtype=bool), (self.n,)), [t, o], e.span)
             if c.na is not None:
                 na = c.na if out.na is None else np.where(c.na != 0, c.na, out.na)
                 out = V(out.kind, out.data, na, out.scale, out.bound)

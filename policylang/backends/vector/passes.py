@@ -8,6 +8,7 @@ applicable). A claim without 人员编号 is its own person-year, as in evaluato
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import numpy as np
@@ -189,8 +190,8 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
 def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, pairs: dict, state: dict,
            counted: dict, inputs: dict, reasons: Reasons, free: dict, at: np.ndarray | None = None):
     """The rank passes over sorted rows: pass k evaluates the k-th claim of every person-year (rank k) from
-    the states pass k−1 left in `state` (indexed per row by `where`). `free` holds the hoisted rules for
-    every sorted row of the batch; `at` says where each of `rows` is in them (None: the same positions)."""
+    the states pass k−1 left in `state` (indexed per row by `where`). `free` is hoisted over every sorted
+    row of the batch; `at` says where each of `rows` is in it (None: the same positions)."""
     if not len(rows):
         return
     passes = int(rank.max()) + 1
@@ -202,16 +203,33 @@ def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, 
         there = pick if at is None else at[pick]
         one_pass(plan, res, rows[pick], {name: w[pick] for name, w in where.items()},
                  {name: c[pick] for name, c in pairs.items()}, state, counted, inputs, reasons,
-                 {name: gather(v, there) for name, v in free.items()})
+                 free.at(there))
 
 
-def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> dict:
-    """The rules no year-to-date reaches (plan.free), over every sorted row at once: a pass then reads
-    its rows' values instead of evaluating them again, and only what reads the state is evaluated per rank."""
+@dataclasses.dataclass
+class Hoisted:
+    """What no year-to-date reaches, for a set of sorted rows: the free rules (plan.free), the scope when no
+    `require` reads a total (applicable, reason), and the conditions of the updates that read none."""
+    rules: dict
+    scope: tuple | None
+    when: dict  # update index -> V
+
+    def at(self, pick: np.ndarray) -> "Hoisted":
+        return Hoisted({name: gather(v, pick) for name, v in self.rules.items()},
+                       None if self.scope is None else (self.scope[0][pick], self.scope[1][pick]),
+                       {i: gather(v, pick) for i, v in self.when.items()})
+
+
+def hoisted(plan, inputs: dict, rows: np.ndarray, reasons: Reasons) -> Hoisted:
+    """What no year-to-date reaches, over every sorted row at once: a pass then reads its rows' values
+    instead of evaluating them again, and only what reads the state is evaluated per rank."""
     p = plan.policy
-    ctx = Ctx(plan, len(rows), input_values(plan, inputs, rows, reasons), inputs[p.service_date].data[rows],
+    day = inputs[p.service_date].data[rows]
+    ctx = Ctx(plan, len(rows), input_values(plan, inputs, rows, reasons), day,
               {}, reasons)  # no state: a free rule that read one would fail here, not read a wrong total
-    return {name: ctx.rule(name) for name in plan.free}
+    return Hoisted({name: ctx.rule(name) for name in plan.free},
+                   scope(plan, ctx, day, reasons) if plan.free_scope else None,
+                   {i: ctx.eval(p.updates[i].when) for i in plan.free_when})
 
 
 def gather(v: V, pick: np.ndarray) -> V:
@@ -221,9 +239,9 @@ def gather(v: V, pick: np.ndarray) -> V:
 
 
 def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, state: dict, counted: dict,
-             inputs: dict, reasons: Reasons, free: dict | None = None):
+             inputs: dict, reasons: Reasons, free: Hoisted | None = None):
     """The claims of one rank, one per person-year: year.Ledger's view, the policy, then Ledger.record.
-    `free`: the values of the rules no state reaches, for these rows, computed once for all ranks."""
+    `free`: what no state reaches, for these rows, computed once for all ranks."""
     view, hit = {}, {}
     for name in plan.policy.accumulators:
         at = where[name]
@@ -251,27 +269,29 @@ def one_pass(plan, res: Results, rows: np.ndarray, where: dict, pairs: dict, sta
 
 
 def evaluate(plan, res: Results, rows: np.ndarray, view: dict, inputs: dict, reasons: Reasons,
-             free: dict | None = None, hit: dict | None = None) -> dict:
+             free: Hoisted | None = None, hit: dict | None = None) -> dict:
     """The policy over `rows`, each claim from its own year-to-date (`view`: accumulator -> (value, reason)
     per row): scope, outputs into `res`, then the updates. Returns each accumulator's [value, reason] after.
-    `hit`: per counted accumulator, the rows whose admission was already counted (its update is skipped)."""
+    `free`: what no state reaches, for these rows (else evaluated here); `hit`: per counted accumulator,
+    the rows whose admission was already counted (its update is skipped)."""
     p = plan.policy
     m = len(rows)
     day = inputs[p.service_date].data[rows]
     before = {name: V("num", v, na if na.any() else None, plan.acc_scale[name], plan.acc_bound[name])
               for name, (v, na) in view.items()}
     ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
-    if free:
-        ctx.rules.update(free)
-    applicable, reason = scope(plan, ctx, day, reasons)
+    if free is not None:
+        ctx.rules.update(free.rules)
+    applicable, reason = free.scope if free is not None and free.scope is not None else scope(plan, ctx, day, reasons)
     res.applicable[rows] = applicable
     res.reason[rows] = reason
     for rule in p.outputs:
         res.put_out(rule.name, rows, ctx.rule(rule.name), m)
     after = {name: [v.copy(), na.copy()] for name, (v, na) in view.items()}
-    for u in p.updates:
+    for i, u in enumerate(p.updates):
         allowed = applicable & ~hit[u.target] if u.once is not None else applicable
-        update(plan, ctx, u, after[u.target], allowed, day, reasons)
+        when = free.when.get(i) if free is not None else None
+        update(plan, ctx, u, after[u.target], allowed, day, reasons, when)
     return after
 
 
@@ -306,15 +326,17 @@ def scope(plan, ctx: Ctx, day: np.ndarray, reasons: Reasons):
     return reason == 0, reason
 
 
-def update(plan, ctx: Ctx, u: ir.Update, slot: list, applicable: np.ndarray, day, reasons: Reasons):
+def update(plan, ctx: Ctx, u: ir.Update, slot: list, applicable: np.ndarray, day, reasons: Reasons,
+           when: V | None = None):
     """_Run.update column-wise: an unknown total stays unknown; a not-applicable condition, or amount where the
-    condition holds, makes it unknown (runtime.unknown_after); a false condition leaves it as it was."""
+    condition holds, makes it unknown (runtime.unknown_after); a false condition leaves it as it was.
+    `when`: the condition's value for these rows when it was hoisted (it reads no total)."""
     value, na = slot
     m = len(value)
     active = applicable & (na == 0)
     unknown = np.zeros(m, dtype=np.int32)
     if u.when is not None:
-        c = ctx.eval(u.when)
+        c = when if when is not None else ctx.eval(u.when)
         cond = np.broadcast_to(c.data, (m,))
         if c.na is not None:
             stuck = active & (c.na != 0)

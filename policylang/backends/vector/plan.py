@@ -46,6 +46,8 @@ class Plan:
             self.exponents[source.platform] = (self.exponents.get(source.name) if source.kind == "rule" else None)
         reads = _StateReads(policy)
         self.free = [name for name in policy.rules if not reads.rule(name)]  # rules no year-to-date reaches
+        self.free_scope = not any(reads.node(req.expr) for req in policy.scope)
+        self.free_when = [i for i, u in enumerate(policy.updates) if u.when is not None and not reads.node(u.when)]
 
     def initial_state(self, n: int) -> dict:
         return {name: V("num", np.full(n, self.acc_initial[name], dtype=np.int64), None, self.acc_scale[name],

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from policylang.backends.vector.passes import Results, bounded, evaluate, gather, ranked
+from policylang.backends.vector.passes import Hoisted, Results, bounded, evaluate, ranked
 from policylang.backends.vector.values import Reasons
 
 ROUNDS = 4  # rounds before the rest goes to the rank passes (a capped total needs three)
@@ -28,7 +28,7 @@ RANKED = 8  # ranks the rank passes take before the rounds do (a pass's fixed co
 
 
 def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarray, inputs: dict,
-        reasons: Reasons, free: dict) -> None:
+        reasons: Reasons, free: Hoisted) -> None:
     """Evaluate the sorted rows (each person-year's claims together, in order; `group` numbers the
     person-years) into `res`: the first RANKED claims of every person-year by the rank passes (each pass is
     wide there, so a pass costs what its rows cost), the longer years' tails by rounds of guess and check.
@@ -46,7 +46,7 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
     for _ in range(ROUNDS):
         if not len(todo):
             return
-        after = evaluate(plan, res, rows[todo], guess, inputs, reasons, _gather(free, todo))
+        after = evaluate(plan, res, rows[todo], guess, inputs, reasons, free.at(todo))
         first = _run_starts(group[todo])
         settled = _settled(guess, after, first)
         for name in names:
@@ -58,10 +58,6 @@ def run(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarra
         guess = _next_guess(plan, guess, after, first, settled)
         todo = todo[~settled]
     _rank_rest(plan, res, rows[todo], group[todo], rank[todo], guess, inputs, reasons, free, todo)
-
-
-def _gather(free: dict, at: np.ndarray) -> dict:
-    return {name: gather(v, at) for name, v in free.items()}
 
 
 def _run_starts(group: np.ndarray) -> np.ndarray:
@@ -102,7 +98,7 @@ def _next_guess(plan, guess: dict, after: dict, first: np.ndarray, settled: np.n
 
 
 def _rank_rest(plan, res: Results, rows: np.ndarray, group: np.ndarray, rank: np.ndarray, guess: dict,
-               inputs: dict, reasons: Reasons, free: dict, at: np.ndarray) -> None:
+               inputs: dict, reasons: Reasons, free: Hoisted, at: np.ndarray) -> None:
     """What ROUNDS rounds left: the rank passes over each person-year's tail, from the settled total before
     it (the guess of a tail's first claim is exactly that). `at`: where the rows are in `free`."""
     if not len(rows):
