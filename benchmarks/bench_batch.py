@@ -85,7 +85,7 @@ def engine_pass(policy, table, batch_size: int):
 def read_and_evaluate(engine, table):
     """The vectorized back end from the file's columns to each claim's amounts, as the kernels are timed:
     the file's types made the edge's (columns.normalise), the claim edge (every rule of ClaimReader,
-    column-wise) and the rank passes, over the whole table in
+    column-wise) and the year-to-dates (rank passes, guess and check), over the whole table in
     one piece; no result table. (applicable, 统筹支付 in fen or -1)."""
     from policylang.backends.vector import passes
     from policylang.backends.vector.values import Reasons
@@ -235,7 +235,7 @@ def main(argv=None) -> None:
         scalar_us = compiled_pass(policy, table, sample)
         engine_us = engine_s / n * 1e6
         vector_us = vector_s / n * 1e6 if vector_s else engine_us
-        rows = [("A  vectorized: claim edge + rank passes", vector_us),
+        rows = [("A  vectorized: claim edge + year-to-dates", vector_us),
                 ("A  numpy_shaoxing.py: its column reads + kernel", kernel_s / n * 1e6)]
         differs_fen = None
         if not args.no_openfisca:
