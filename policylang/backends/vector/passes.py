@@ -188,7 +188,7 @@ def run(plan, inputs: dict, idx: np.ndarray, n: int, reasons: Reasons) -> Result
 
 
 def ranked(plan, res: Results, rows: np.ndarray, rank: np.ndarray, where: dict, pairs: dict, state: dict,
-           counted: dict, inputs: dict, reasons: Reasons, free: dict, at: np.ndarray | None = None):
+           counted: dict, inputs: dict, reasons: Reasons, free: "Hoisted", at: np.ndarray | None = None):
     """The rank passes over sorted rows: pass k evaluates the k-th claim of every person-year (rank k) from
     the states pass k−1 left in `state` (indexed per row by `where`). `free` is hoisted over every sorted
     row of the batch; `at` says where each of `rows` is in it (None: the same positions)."""
@@ -282,7 +282,8 @@ def evaluate(plan, res: Results, rows: np.ndarray, view: dict, inputs: dict, rea
     ctx = Ctx(plan, m, input_values(plan, inputs, rows, reasons), day, before, reasons)
     if free is not None:
         ctx.rules.update(free.rules)
-    applicable, reason = free.scope if free is not None and free.scope is not None else scope(plan, ctx, day, reasons)
+    hoisted_scope = free.scope if free is not None else None
+    applicable, reason = hoisted_scope if hoisted_scope is not None else scope(plan, ctx, day, reasons)
     res.applicable[rows] = applicable
     res.reason[rows] = reason
     for rule in p.outputs:
