@@ -303,6 +303,8 @@ def convert_value(t: ir.Type, raw, enum: ir.Enum | None):
             return text in TRUE_TEXT
         raise ValueError(f"expected true or false, found {shown(raw)}")
     if t.name == "date":
+        if isinstance(raw, datetime.date):  # a date or timestamp from Python or Arrow (JSON gives text)
+            return raw.date() if isinstance(raw, datetime.datetime) else raw
         if not isinstance(raw, str):
             raise ValueError(f"expected a date YYYY-MM-DD, found {shown(raw)}")
         text = raw.strip()

@@ -45,6 +45,13 @@ def test_dates_as_settlement_systems_write_them(reader, text):
     assert not errors and claim.values["就诊日期"] == datetime.date(2024, 3, 1)
 
 
+@pytest.mark.parametrize("value", [datetime.date(2024, 3, 1), datetime.datetime(2024, 3, 1, 9, 12)])
+def test_dates_given_as_dates_by_python_or_arrow(reader, value):
+    """A date32 or timestamp column read back from Parquet gives date objects, not text: read as the day."""
+    claim, errors = read(reader, begntime=value)
+    assert not errors and claim.values["就诊日期"] == datetime.date(2024, 3, 1)
+
+
 @pytest.mark.parametrize("code, member", [("A15.001", "肺结核"), ("A16", "肺结核"), ("I10", "高血压"),
                                           ("E11.900", "糖尿病"), ("Z99.9", "其他病种")])
 def test_disease_codes_map_by_longest_prefix(reader, code, member):

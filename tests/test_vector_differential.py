@@ -156,3 +156,24 @@ def test_admission_settled_in_parts(loaded):
     after = out.results.column("state.住院次数.after").to_pylist()
     assert after[2] == '{"二级": {"value": "1", "counted": ["M1"]}}'
     assert after[5] == '{"二级": {"value": "2", "counted": ["M1", "M2"]}}'
+
+
+def test_a_table_not_normalised_reads_its_dates(loaded, tmp_path):
+    """engine.evaluate on a Parquet table as read (date32 dates, decimal money), without columns.normalise:
+    the same results as after it, in both engines (it used to refuse every row's date)."""
+    import pyarrow.parquet as pq
+
+    from policylang.batch.columns import normalise
+    from policylang.batch.synth import synthesize
+
+    policy, engine, scalar = loaded("policies/shaoxing-2024.pol")
+    synthesize(policy, 300, 5, tmp_path / "claims.parquet")
+    raw = pq.read_table(tmp_path / "claims.parquet")
+    assert raw.schema.field("begntime").type == pa.date32()
+    rows = np.arange(1, raw.num_rows + 1)
+    want = scalar.evaluate(normalise(raw, policy), rows)
+    assert want.results.num_rows > 250
+    for eng in (engine, scalar):
+        got = eng.evaluate(raw, rows)
+        assert got.rejects == want.rejects
+        assert got.results.equals(want.results)
